@@ -1,0 +1,48 @@
+# xacct-nb: the same commands locally and in CI.
+#   make demo   install into .venv, run every notebook on the sandbox, write HTML
+#   make test   install into .venv, run the whole suite (unit, sandbox, notebooks)
+#   make lab    JupyterLab on notebooks/ with a sandbox running
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_DIR := build/demo
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+
+.PHONY: install test demo lab lint notebooks clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[notebooks,dev]"
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 --display-name "Python 3 (xacct-nb)" >/dev/null
+	touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest tests xacct_nb notebooks --nbval --sanitize-with notebooks/sanitize.cfg
+
+lint: install
+	$(BIN)/ruff check .
+
+# Progress bars are widgets whose ids change every run: keep them out of saved outputs.
+demo: install
+	mkdir -p $(DEMO_DIR)
+	XACCT_PROGRESS=never $(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
+		--output-dir $(DEMO_DIR) $(NOTEBOOKS)
+	@echo
+	@echo "Demo done: the executed notebooks are in $(abspath $(DEMO_DIR))/"
+	@for f in $(NOTEBOOKS); do echo "  $(abspath $(DEMO_DIR))/$$(basename $$f .ipynb).html"; done
+
+# Re-execute the notebooks in place (after changing them), with the outputs nbval compares.
+notebooks: install
+	cd notebooks && XACCT_PROGRESS=never ../$(BIN)/jupyter nbconvert --to notebook --execute \
+		--inplace --ExecutePreprocessor.timeout=600 $(notdir $(NOTEBOOKS))
+
+lab: install
+	$(BIN)/xacct lab --notebook-dir notebooks
+
+clean:
+	rm -rf $(VENV) build .pytest_cache

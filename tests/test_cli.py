@@ -1,0 +1,66 @@
+"""The xacct command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import boto3
+import pytest
+
+pytestmark = pytest.mark.sandbox
+
+
+def _xacct(*args: str) -> list[str]:
+    return [sys.executable, "-m", "xacct_nb._cli", *args]
+
+
+def test_sandbox_command_runs_in_foreground_and_explains_itself(tmp_path):
+    env_file = tmp_path / "sandbox.env"
+    proc = subprocess.Popen(
+        _xacct("sandbox", "--env-file", str(env_file)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "Press Ctrl-C" in line or not line:
+                break
+        text = "".join(lines)
+        assert "xacct-nb sandbox running at http://127.0.0.1:" in text
+        assert "export AWS_PROFILE=xacct-sandbox" in text
+        assert "aws sts assume-role --role-arn arn:aws:iam::222222222222:role/" in text
+        env = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in env_file.read_text().splitlines()
+        )
+        session = boto3.Session(
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env["AWS_DEFAULT_REGION"],
+        )
+        sts = session.client("sts", endpoint_url=env["AWS_ENDPOINT_URL"])
+        assert sts.get_caller_identity()["Account"] == "111111111111"
+        assert env["AWS_SECRET_ACCESS_KEY"] not in text  # printed instructions hold no secret
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Sandbox stopped." in out
+
+
+def test_sandbox_command_port_in_use(sandbox):
+    port = sandbox.endpoint_url.rsplit(":", 1)[1]
+    result = subprocess.run(
+        _xacct("sandbox", "--port", port), capture_output=True, text=True, timeout=60,
+        env={k: v for k, v in os.environ.items()},
+    )
+    assert result.returncode == 2
+    assert f"xacct: error: Cannot start the sandbox on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,55 @@
+"""xacct-nb: DynamoDB tables of another AWS account, in pandas and JupyterLab.
+
+>>> import xacct_nb as xn
+>>> conn = xn.connect()                     # doctest: +SKIP
+>>> df = xn.read_query(conn.session, conn.table, "C-0001")   # doctest: +SKIP
+
+The public API is what ``__all__`` lists; everything in a ``_module`` is
+private and may change.
+"""
+
+from __future__ import annotations
+
+from . import policies, sandbox
+from ._connect import Connection, connect
+from ._errors import (
+    AccessDeniedError,
+    AssumeRoleError,
+    AwsError,
+    ConfigurationError,
+    ExpiredCredentialsError,
+    IncompleteReadError,
+    IncompleteWriteError,
+    InvalidArgumentError,
+    SandboxError,
+    TableNotFoundError,
+    ThrottledError,
+    XacctError,
+)
+from ._read import read_query, read_scan
+from ._sessions import assume_role, whoami
+from ._version import __version__
+
+__all__ = [
+    "AccessDeniedError",
+    "AssumeRoleError",
+    "AwsError",
+    "ConfigurationError",
+    "Connection",
+    "ExpiredCredentialsError",
+    "IncompleteReadError",
+    "IncompleteWriteError",
+    "InvalidArgumentError",
+    "SandboxError",
+    "TableNotFoundError",
+    "ThrottledError",
+    "XacctError",
+    "__version__",
+    "assume_role",
+    "connect",
+    "policies",
+    "read_query",
+    "read_scan",
+    "sandbox",
+    "whoami",
+]

@@ -1,0 +1,112 @@
+"""The ``xacct`` command line.
+
+::
+
+    xacct sandbox [--port N]      run the two-account sandbox in the foreground
+    xacct lab [--port N]          JupyterLab on notebooks/ with a sandbox running
+    xacct scan TABLE [...]        a quick look at a table (first rows)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from ._errors import XacctError
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from . import sandbox
+
+    sb = sandbox.start(port=args.port, host=args.host)
+    print(sb.instructions(), flush=True)
+    if args.env_file:
+        Path(args.env_file).write_text(
+            "".join(f"export {k}={v}\n" for k, v in sb.env().items())
+        )
+        print(f"Environment written to {args.env_file} (source it in a shell).", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            if not sb.running:
+                print("The sandbox stopped unexpectedly.", file=sys.stderr)
+                return 1
+    finally:
+        sb.stop()
+    print("Sandbox stopped.")
+    return 0
+
+
+def _cmd_lab(args: argparse.Namespace) -> int:
+    from . import sandbox
+
+    sb = sandbox.start(port=args.port)
+    env = dict(os.environ, **sb.env())
+    print(sb.instructions(), flush=True)
+    print("Starting JupyterLab; its notebooks connect to this sandbox through XACCT_* settings.")
+    cmd = [sys.executable, "-m", "jupyterlab", "--notebook-dir", args.notebook_dir, *args.extra]
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sb.stop()
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from ._connect import connect
+    from ._read import read_scan
+
+    conn = connect(table=args.table)
+    df = read_scan(conn.session, args.table or conn.table, limit=args.limit)
+    print(df.to_string(max_rows=args.limit, max_colwidth=40))  # type: ignore[union-attr]
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xacct", description="Cross-account DynamoDB for analysts (xacct-nb)."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sandbox", help="run the two-account sandbox in the foreground")
+    p.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--env-file", help="also write `export ...` lines for a shell to this file")
+    p.set_defaults(func=_cmd_sandbox)
+
+    p = sub.add_parser("lab", help="JupyterLab on the notebooks, with a sandbox running")
+    p.add_argument("--port", type=int, default=0, help="sandbox port (default: any free port)")
+    p.add_argument("--notebook-dir", default="notebooks")
+    p.add_argument("extra", nargs=argparse.REMAINDER, help="more arguments for jupyter lab")
+    p.set_defaults(func=_cmd_lab)
+
+    p = sub.add_parser("scan", help="print the first rows of a table")
+    p.add_argument("table", nargs="?", help="table name or ARN (default: the configured one)")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(func=_cmd_scan)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``xacct`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        result: Any = args.func(args)
+    except XacctError as exc:
+        print(f"xacct: error: {exc}", file=sys.stderr)
+        return 2
+    return int(result or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""Exceptions raised by xacct-nb.
+
+Every error the package raises derives from :class:`XacctError`, so one
+``except xn.XacctError`` catches them all. botocore's ``ClientError`` never
+escapes raw: :func:`translate_client_error` maps it onto this hierarchy and
+keeps the original as ``__cause__``::
+
+    XacctError
+    ├── InvalidArgumentError      bad input, caught before any request is sent
+    ├── ConfigurationError        settings (env vars, xacct.toml) are inconsistent
+    ├── SandboxError              the embedded sandbox could not start or stopped
+    └── AwsError                  an AWS call failed (has .code, .operation, .aws_message)
+        ├── AccessDeniedError     the caller's policies (or the table's) deny the action
+        ├── AssumeRoleError       sts:AssumeRole (or GetSessionToken) was refused
+        ├── ExpiredCredentialsError  the credentials expired and could not be refreshed
+        ├── TableNotFoundError    the table (or index) does not exist, or is not visible
+        ├── ThrottledError        throttling persisted after the retries
+        ├── IncompleteReadError   a read could not be completed; nothing partial is returned
+        └── IncompleteWriteError  a write could not be completed; .report holds unwritten rows
+
+Messages say what happened, to which table or role, and what to do next.
+No message ever contains a secret key or session token: only AWS's own
+message text, the operation, the table and the role ARN are used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from botocore.exceptions import ClientError
+
+__all__ = [
+    "AccessDeniedError",
+    "AssumeRoleError",
+    "AwsError",
+    "ConfigurationError",
+    "ExpiredCredentialsError",
+    "IncompleteReadError",
+    "IncompleteWriteError",
+    "InvalidArgumentError",
+    "SandboxError",
+    "TableNotFoundError",
+    "ThrottledError",
+    "XacctError",
+    "translate_client_error",
+]
+
+
+class XacctError(Exception):
+    """Base class of every error raised by xacct-nb."""
+
+
+class InvalidArgumentError(XacctError, ValueError):
+    """An argument is malformed; nothing was sent to AWS."""
+
+
+class ConfigurationError(XacctError):
+    """The configuration (environment variables, ``xacct.toml``) is inconsistent."""
+
+
+class SandboxError(XacctError):
+    """The embedded sandbox could not be started, or is not running."""
+
+
+class AwsError(XacctError):
+    """An AWS request failed.
+
+    Attributes
+    ----------
+    code : str
+        AWS's error code, e.g. ``"AccessDeniedException"``.
+    operation : str
+        The API operation, e.g. ``"Query"``.
+    aws_message : str
+        AWS's own message, verbatim.
+    table, role_arn : str or None
+        What the request was about, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "",
+        operation: str = "",
+        aws_message: str = "",
+        table: str | None = None,
+        role_arn: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.operation = operation
+        self.aws_message = aws_message
+        self.table = table
+        self.role_arn = role_arn
+
+
+class AccessDeniedError(AwsError):
+    """The caller is not authorized to perform the action on the resource."""
+
+
+class AssumeRoleError(AwsError):
+    """``sts:AssumeRole`` (or ``sts:GetSessionToken`` for MFA) was refused."""
+
+
+class ExpiredCredentialsError(AwsError):
+    """The credentials expired and could not be refreshed."""
+
+
+class TableNotFoundError(AwsError):
+    """The table or index does not exist, or is not visible to the caller."""
+
+
+class ThrottledError(AwsError):
+    """Requests kept being throttled after every retry."""
+
+
+class IncompleteReadError(AwsError):
+    """A read stopped before its end. No partial frame is ever returned.
+
+    ``last_evaluated_key`` (when known) is where the read could resume.
+    """
+
+    def __init__(self, message: str, *, last_evaluated_key: Any = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.last_evaluated_key = last_evaluated_key
+
+
+class IncompleteWriteError(AwsError):
+    """A write stopped before every row was written.
+
+    ``report`` is the :class:`~xacct_nb.WriteReport` so far; its ``failed``
+    frame holds every row that was not written.
+    """
+
+    def __init__(self, message: str, *, report: Any = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.report = report
+
+
+# AWS error code -> (exception class, what to do next).
+_ACCESS_HINT = (
+    "Run xn.verify_access(session, table) to see every action the role may do, "
+    "and xn.policies to generate the policy that allows it."
+)
+ERROR_CODES: dict[str, tuple[type[AwsError], str]] = {
+    "AccessDeniedException": (AccessDeniedError, _ACCESS_HINT),
+    "AccessDenied": (AccessDeniedError, _ACCESS_HINT),
+    "UnauthorizedOperation": (AccessDeniedError, _ACCESS_HINT),
+    "UnrecognizedClientException": (
+        AccessDeniedError,
+        "The access key is not known to this endpoint: check the profile or "
+        "environment variables, and that the endpoint URL is the one you meant.",
+    ),
+    "InvalidClientTokenId": (
+        AccessDeniedError,
+        "The access key is not known to this endpoint: check the profile or "
+        "environment variables, and that the endpoint URL is the one you meant.",
+    ),
+    "ExpiredToken": (
+        ExpiredCredentialsError,
+        "Use xn.assume_role(...), whose sessions refresh themselves, or renew the "
+        "source credentials (e.g. `aws sso login`).",
+    ),
+    "ExpiredTokenException": (
+        ExpiredCredentialsError,
+        "Use xn.assume_role(...), whose sessions refresh themselves, or renew the "
+        "source credentials (e.g. `aws sso login`).",
+    ),
+    "RequestExpired": (
+        ExpiredCredentialsError,
+        "The request was signed too long ago: check the machine's clock.",
+    ),
+    "ResourceNotFoundException": (
+        TableNotFoundError,
+        "Check the table name, the region and the account: a table in another "
+        "account is reached with its owner's role (or by its full table ARN).",
+    ),
+    "ProvisionedThroughputExceededException": (
+        ThrottledError,
+        "The table's capacity is exhausted: retry later, lower `segments`, or ask "
+        "the owner for more capacity.",
+    ),
+    "ThrottlingException": (
+        ThrottledError,
+        "Requests were throttled: retry later or lower `segments`.",
+    ),
+    "RequestLimitExceeded": (
+        ThrottledError,
+        "The account's request limit was reached: retry later.",
+    ),
+    "ValidationException": (
+        InvalidArgumentError,  # type: ignore[dict-item]
+        "AWS rejected the request's parameters; the message above says which.",
+    ),
+}
+
+
+def translate_client_error(
+    error: ClientError,
+    *,
+    table: str | None = None,
+    role_arn: str | None = None,
+    what: str | None = None,
+) -> XacctError:
+    """Map a botocore ``ClientError`` onto the package's exception hierarchy.
+
+    The result is meant to be raised ``from error``. ``what`` describes the
+    call in the user's terms ("Query on table X"); by default it is built
+    from the operation name and the table.
+
+    >>> from botocore.exceptions import ClientError
+    >>> e = ClientError({"Error": {"Code": "ResourceNotFoundException",
+    ...                            "Message": "Requested resource not found"}}, "Query")
+    >>> type(translate_client_error(e, table="orders")).__name__
+    'TableNotFoundError'
+    """
+    err = error.response.get("Error", {}) if hasattr(error, "response") else {}
+    code = str(err.get("Code", "Unknown"))
+    aws_message = str(err.get("Message", "")).strip()
+    operation = getattr(error, "operation_name", "") or ""
+    cls, hint = ERROR_CODES.get(code, (AwsError, "See AWS's message above."))
+    if what is None:
+        what = operation or "request"
+        if table:
+            what += f" on table {table!r}"
+    if role_arn:
+        what += f" (as {role_arn})"
+    message = f"{what} failed: {code}: {aws_message}. {hint}"
+    if cls is InvalidArgumentError:
+        exc: XacctError = InvalidArgumentError(message)
+        exc.code = code  # type: ignore[attr-defined]
+        exc.aws_message = aws_message  # type: ignore[attr-defined]
+        return exc
+    return cls(
+        message,
+        code=code,
+        operation=operation,
+        aws_message=aws_message,
+        table=table,
+        role_arn=role_arn,
+    )

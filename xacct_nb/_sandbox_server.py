@@ -1,0 +1,512 @@
+"""The sandbox server: moto's server behind an authorization layer, seeded with two accounts.
+
+This module runs *inside* the sandbox (a child process started by
+:func:`xacct_nb.sandbox.start`, or the foreground ``xacct sandbox`` command).
+It serves moto's WSGI application through :class:`AuthorizationLayer`, which
+identifies the caller from the SigV4 ``Credential`` of each request the way
+AWS does (unknown access keys and expired session tokens are refused in
+AWS's wire format) and tells moto which account the caller belongs to.
+
+Run as a program it prints one JSON line describing the running sandbox on
+stdout, then serves until its standard input closes (so it never outlives
+the process that started it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from . import _demo_data as demo
+from . import policies
+from ._errors import SandboxError
+
+logger = logging.getLogger(__name__)
+
+ACCOUNT_A = "111111111111"
+ACCOUNT_B = "222222222222"
+REGION = "us-east-1"
+EXTERNAL_ID = "xacct-sandbox-external-id"
+ANALYST_USER = "analyst"
+ADMIN_USER = "admin"
+REQUESTER_ROLE = "AssumeDynamoDBAccessRole"
+READER_ROLE = "DynamoDBReaderRoleForAccountA"
+WRITER_ROLE = "DynamoDBWriterRoleForAccountA"
+WRITER_PARTITIONS = ("C-0001", "C-0002")
+READER_MAX_SESSION = 43200
+WRITER_MAX_SESSION = 3600
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+
+def role_arn(account: str, name: str) -> str:
+    return f"arn:aws:iam::{account}:role/{name}"
+
+
+def _credential_scope(environ: Environ) -> tuple[str | None, str | None]:
+    """(access key id, signing service) of a SigV4 request, or (None, None)."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    if "Credential=" in auth:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].strip()
+    else:
+        qs = environ.get("QUERY_STRING", "")
+        scope = ""
+        for part in qs.split("&"):
+            if part.startswith("X-Amz-Credential="):
+                from urllib.parse import unquote
+
+                scope = unquote(part.split("=", 1)[1])
+    parts = scope.split("/")
+    if len(parts) != 5:
+        return None, None
+    return parts[0], parts[3]
+
+
+def error_response(
+    service: str | None, status: int, code: str, message: str
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """An error in the wire format of ``service`` (JSON for DynamoDB, XML for the query APIs)."""
+    request_id = str(uuid.uuid4())
+    if service == "dynamodb":
+        body = json.dumps(
+            {"__type": f"com.amazon.coral.service#{code}", "Message": message}
+        ).encode()
+        headers = [
+            ("Content-Type", "application/x-amz-json-1.0"),
+            ("x-amzn-RequestId", request_id),
+        ]
+    else:
+        ns = {
+            "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+            "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+        }.get(service or "", "")
+        from xml.sax.saxutils import escape
+
+        body = (
+            f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type>'
+            f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        ).encode()
+        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+    reason = {400: "Bad Request", 403: "Forbidden"}.get(status, "Error")
+    return f"{status} {reason}", headers, body
+
+
+def read_body(environ: Environ) -> bytes:
+    """The request body, leaving ``wsgi.input`` readable again for the app."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    replace_body(environ, body)
+    return body
+
+
+def replace_body(environ: Environ, body: bytes) -> None:
+    import io
+
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+
+
+class Identity:
+    """Who signed a request: an IAM user or an assumed-role session."""
+
+    def __init__(self, account: str, arn: str, expiration: datetime | None = None) -> None:
+        self.account = account
+        self.arn = arn
+        self.expiration = expiration
+
+    def __repr__(self) -> str:
+        return f"Identity(account={self.account!r}, arn={self.arn!r})"
+
+
+class AuthorizationLayer:
+    """WSGI middleware in front of moto: identify the caller, refuse what AWS would refuse.
+
+    While ``enforce`` is False (during seeding) requests pass unchanged and may
+    name their account with moto's ``x-moto-account-id`` header; once it is
+    True that header is stripped from every request, unknown access keys get
+    ``UnrecognizedClientException`` / ``InvalidClientTokenId``, and expired
+    session credentials get ``ExpiredTokenException`` / ``ExpiredToken``.
+
+    ``clock_offset`` (seconds) moves the layer's clock forward, so tests can
+    expire credentials without waiting.
+
+    DynamoDB returns at most 1 MB per Query or Scan page; moto returns
+    everything at once. The layer caps each page at ``page_items`` items (by
+    lowering the request's ``Limit``), so clients meet ``LastEvaluatedKey``
+    paging as they would on AWS.
+    """
+
+    def __init__(
+        self, app: Callable[[Environ, StartResponse], Iterable[bytes]], *, page_items: int = 1000
+    ) -> None:
+        self.app = app
+        self.enforce = False
+        self.clock_offset = 0.0
+        self.page_items = page_items
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        from datetime import timedelta
+
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
+
+    # -- identity --------------------------------------------------------------
+    def identify(self, access_key: str) -> Identity | None:
+        """Resolve an access key to the user or assumed-role session that owns it."""
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        for account_id, account in list(iam_backends.items()):
+            iam = account["aws"]
+            if access_key not in iam.access_keys:
+                continue
+            key = iam.access_keys[access_key]
+            if getattr(key, "role_arn", None):
+                for sts_account in list(sts_backends.values()):
+                    role = sts_account["aws"].get_assumed_role_from_access_key(access_key)
+                    if role is not None:
+                        exp = role.expiration
+                        if exp.tzinfo is None:
+                            exp = exp.replace(tzinfo=UTC)
+                        return Identity(account_id, role.arn, exp)
+                return Identity(account_id, key.role_arn)
+            for user in iam.users.values():
+                if any(k.access_key_id == access_key for k in user.access_keys):
+                    return Identity(account_id, user.arn)
+            return Identity(account_id, f"arn:aws:iam::{account_id}:user/unknown")
+        return None
+
+    # -- WSGI ------------------------------------------------------------------
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if not self.enforce:
+            return self.app(environ, start_response)
+        environ.pop("HTTP_X_MOTO_ACCOUNT_ID", None)
+        access_key, service = _credential_scope(environ)
+        if access_key is None:
+            return self._deny(
+                start_response, service, 400, "MissingAuthenticationToken" if service != "dynamodb"
+                else "MissingAuthenticationTokenException",
+                "Request is missing Authentication Token",
+            )
+        identity = self.identify(access_key)
+        if identity is None:
+            if service == "dynamodb":
+                return self._deny(
+                    start_response, service, 400, "UnrecognizedClientException",
+                    "The security token included in the request is invalid.",
+                )
+            return self._deny(
+                start_response, service, 403, "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+            )
+        if identity.expiration is not None and self.now() >= identity.expiration:
+            if service == "dynamodb":
+                return self._deny(
+                    start_response, service, 400, "ExpiredTokenException",
+                    "The security token included in the request is expired",
+                )
+            return self._deny(
+                start_response, service, 403, "ExpiredToken",
+                "The security token included in the request is expired",
+            )
+        environ["HTTP_X_MOTO_ACCOUNT_ID"] = identity.account
+        if service == "dynamodb":
+            target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
+            if target in ("Query", "Scan"):
+                self._cap_page(environ)
+        return self.app(environ, start_response)
+
+    def _cap_page(self, environ: Environ) -> None:
+        body = read_body(environ)
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return  # let moto answer the malformed request
+        limit = request.get("Limit")
+        if isinstance(limit, int) and 0 < limit <= self.page_items:
+            return
+        request["Limit"] = self.page_items
+        replace_body(environ, json.dumps(request).encode())
+
+    @staticmethod
+    def _deny(
+        start_response: StartResponse, service: str | None, status: int, code: str, message: str
+    ) -> Iterable[bytes]:
+        status_line, headers, body = error_response(service, status, code, message)
+        headers.append(("Content-Length", str(len(body))))
+        start_response(status_line, headers)
+        return [body]
+
+
+def patch_moto() -> None:
+    """Work around moto bugs that the sandbox's data meets (moto 5.1.22).
+
+    * A projection over an item holding a binary set (BS) fails with a 500:
+      moto's ``DynamoType.to_regular_json`` base64-decodes B values but not
+      BS members. Decode them too.
+    """
+    import base64
+
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if getattr(DynamoType, "_xacct_patched", False):
+        return
+    original = DynamoType.to_regular_json
+
+    def to_regular_json(self: Any) -> dict[str, Any]:
+        if self.type == "BS":
+            return {"BS": [base64.b64decode(v) for v in self.value]}
+        return original(self)
+
+    DynamoType.to_regular_json = to_regular_json  # type: ignore[method-assign]
+    DynamoType._xacct_patched = True  # type: ignore[attr-defined]
+
+
+class SandboxServer:
+    """moto's server with the authorization layer, on ``host:port`` (0 picks a free port).
+
+    >>> server = SandboxServer()            # doctest: +SKIP
+    >>> info = server.start()               # doctest: +SKIP
+    >>> server.stop()                       # doctest: +SKIP
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.layer: AuthorizationLayer | None = None
+        self.info: dict[str, Any] = {}
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> dict[str, Any]:
+        """Bind, serve in a thread, seed both accounts; return the sandbox description."""
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import WSGIRequestHandler, make_server
+
+        class QuietHandler(WSGIRequestHandler):
+            def log_request(self, *args: Any, **kwargs: Any) -> None:
+                pass
+
+        patch_moto()
+        self.layer = AuthorizationLayer(DomainDispatcherApplication(create_backend_app))
+        try:
+            self._server = make_server(
+                self.host, self.port, self.layer, threaded=True, request_handler=QuietHandler
+            )
+        except (OSError, SystemExit) as exc:  # werkzeug exits when the port is taken
+            reason = getattr(exc, "strerror", None) or "address already in use"
+            raise SandboxError(
+                f"Cannot start the sandbox on {self.host}:{self.port}: {reason}. "
+                "The port is probably in use by another program: choose another "
+                "(xn.sandbox.start(port=...) or `xacct sandbox --port N`), or port=0 for any free port."
+            ) from None
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="xacct-sandbox", daemon=True
+        )
+        self._thread.start()
+        self.info = seed(self.endpoint_url)
+        self.layer.enforce = True
+        return self.info
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+
+def _admin_client(endpoint_url: str, service: str, account: str) -> Any:
+    """A client that acts as ``account``'s administrator while the layer is open (seeding)."""
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.session.Session().client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="AKIASANDBOXSEEDING00",
+        aws_secret_access_key="seeding",  # noqa: S106 - a placeholder, the layer is open
+        config=Config(retries={"max_attempts": 2}),
+    )
+
+    def add_account(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account
+
+    client.meta.events.register("before-sign", add_account)
+    return client
+
+
+def _new_user(iam: Any, name: str, policy_name: str, policy: dict[str, Any]) -> dict[str, str]:
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName=policy_name, PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
+
+
+def seed(endpoint_url: str) -> dict[str, Any]:
+    """Create both accounts' users, roles, policies and tables; return their description."""
+    admin_policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+    }
+    orders_arn = policies.table_arn(REGION, ACCOUNT_B, demo.ORDERS_TABLE)
+    reader = role_arn(ACCOUNT_B, READER_ROLE)
+    writer = role_arn(ACCOUNT_B, WRITER_ROLE)
+    requester = role_arn(ACCOUNT_A, REQUESTER_ROLE)
+
+    # Account A: the analyst (may assume B's roles), the seed's requester role, an admin.
+    iam_a = _admin_client(endpoint_url, "iam", ACCOUNT_A)
+    analyst = _new_user(
+        iam_a, ANALYST_USER, "AssumeCrossAccountRoles", policies.assume_role_policy([reader, writer])
+    )
+    admin_a = _new_user(iam_a, ADMIN_USER, "AdministratorAccess", admin_policy)
+    iam_a.create_role(
+        RoleName=REQUESTER_ROLE,
+        AssumeRolePolicyDocument=json.dumps(policies.trust_policy(ACCOUNT_A)),
+        Description="Principals of account A that may reach account B's DynamoDB roles",
+    )
+    iam_a.put_role_policy(
+        RoleName=REQUESTER_ROLE,
+        PolicyName="AssumeCrossAccountRoles",
+        PolicyDocument=json.dumps(policies.assume_role_policy([reader, writer])),
+    )
+
+    # Account B: the owner's roles and an admin.
+    iam_b = _admin_client(endpoint_url, "iam", ACCOUNT_B)
+    admin_b = _new_user(iam_b, ADMIN_USER, "AdministratorAccess", admin_policy)
+    trust = json.dumps(policies.trust_policy(ACCOUNT_A, external_id=EXTERNAL_ID))
+    iam_b.create_role(
+        RoleName=READER_ROLE,
+        AssumeRolePolicyDocument=trust,
+        MaxSessionDuration=READER_MAX_SESSION,
+        Description="Read-only access to MyCrossAccountTable for account A",
+    )
+    iam_b.put_role_policy(
+        RoleName=READER_ROLE,
+        PolicyName="ReadMyCrossAccountTable",
+        PolicyDocument=json.dumps(policies.read_only_policy(orders_arn)),
+    )
+    iam_b.create_role(
+        RoleName=WRITER_ROLE,
+        AssumeRolePolicyDocument=trust,
+        MaxSessionDuration=WRITER_MAX_SESSION,
+        Description="Writes to chosen partitions of MyCrossAccountTable for account A",
+    )
+    iam_b.put_role_policy(
+        RoleName=WRITER_ROLE,
+        PolicyName="WriteOwnPartitions",
+        PolicyDocument=json.dumps(
+            policies.leading_keys_write_policy(orders_arn, list(WRITER_PARTITIONS))
+        ),
+    )
+
+    # Account B's tables.
+    ddb = _admin_client(endpoint_url, "dynamodb", ACCOUNT_B)
+    ddb.create_table(
+        TableName=demo.ORDERS_TABLE,
+        KeySchema=[
+            {"AttributeName": "customer_id", "KeyType": "HASH"},
+            {"AttributeName": "order_ts", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "customer_id", "AttributeType": "S"},
+            {"AttributeName": "order_ts", "AttributeType": "S"},
+            {"AttributeName": "status", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": demo.STATUS_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "status", "KeyType": "HASH"},
+                    {"AttributeName": "order_ts", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.create_table(
+        TableName=demo.PRIVATE_TABLE,
+        KeySchema=[{"AttributeName": "account", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "account", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    _put_all(ACCOUNT_B, demo.ORDERS_TABLE, demo.order_items())
+    _put_all(ACCOUNT_B, demo.PRIVATE_TABLE, demo.ledger_items())
+
+    return {
+        "endpoint_url": endpoint_url,
+        "region": REGION,
+        "account_a": ACCOUNT_A,
+        "account_b": ACCOUNT_B,
+        "external_id": EXTERNAL_ID,
+        "reader_role_arn": reader,
+        "writer_role_arn": writer,
+        "requester_role_arn": requester,
+        "writer_partitions": list(WRITER_PARTITIONS),
+        "table": demo.ORDERS_TABLE,
+        "table_arn": orders_arn,
+        "private_table": demo.PRIVATE_TABLE,
+        "index": demo.STATUS_INDEX,
+        "item_count": demo.ORDER_COUNT,
+        "credentials": {"analyst": analyst, "admin_a": admin_a, "admin_b": admin_b},
+    }
+
+
+def _put_all(account: str, table: str, items: list[dict[str, Any]]) -> None:
+    """Load items straight into moto's backend (the server runs in this process).
+
+    The same items through BatchWriteItem over HTTP take seconds; start-up
+    time matters more here than exercising moto's request path.
+    """
+    from moto.dynamodb.models import dynamodb_backends
+
+    backend = dynamodb_backends[account][REGION]
+    for item in items:
+        backend.put_item(table, item)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Child-process entry point: serve, print one JSON line, stop when stdin closes."""
+    parser = argparse.ArgumentParser(prog="python -m xacct_nb._sandbox_server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    server = SandboxServer(args.host, args.port)
+    try:
+        info = server.start()
+    except SandboxError as exc:
+        print(json.dumps({"error": str(exc)}), flush=True)
+        return 1
+    except Exception as exc:  # pragma: no cover - reported to the parent verbatim
+        print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
+        return 1
+    print(json.dumps({"ready": True, **info}), flush=True)
+    for line in sys.stdin:  # control channel: the parent may move the clock
+        command = json.loads(line)
+        if command.get("op") == "advance_clock" and server.layer is not None:
+            server.layer.clock_offset += float(command["seconds"])
+        print(json.dumps({"ok": True}), flush=True)
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

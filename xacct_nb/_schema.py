@@ -1,0 +1,168 @@
+"""Table references and key schemas.
+
+A table is named by its name or its ARN. Key names come from DescribeTable,
+cached per (session, table); a role without ``dynamodb:DescribeTable`` can
+pass ``key_schema=`` instead and never needs it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ._clients import client
+from ._errors import InvalidArgumentError, translate_client_error
+
+TABLE_ARN_RE = re.compile(
+    r"^arn:(aws[a-z-]*):dynamodb:([a-z0-9-]+):(\d{12}):table/([A-Za-z0-9_.-]{3,255})$"
+)
+TABLE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table as the user named it: ``name`` always, ``arn`` parts when an ARN was given."""
+
+    name: str
+    arn: str | None = None
+    region: str | None = None
+    account: str | None = None
+
+    @property
+    def request_name(self) -> str:
+        """What to send as ``TableName``: DynamoDB accepts the ARN, which reaches other accounts."""
+        return self.arn or self.name
+
+    def __str__(self) -> str:
+        return self.arn or self.name
+
+
+def parse_table(table: str) -> TableRef:
+    """Parse a table name or table ARN.
+
+    >>> parse_table("arn:aws:dynamodb:us-east-1:222222222222:table/Orders").account
+    '222222222222'
+    >>> parse_table("Orders").name
+    'Orders'
+    """
+    if isinstance(table, TableRef):
+        return table
+    if not isinstance(table, str):
+        raise InvalidArgumentError(
+            f"table must be a table name or table ARN (a str), not {type(table).__name__}."
+        )
+    match = TABLE_ARN_RE.match(table)
+    if match:
+        return TableRef(name=match.group(4), arn=table, region=match.group(2), account=match.group(3))
+    if table.startswith("arn:"):
+        raise InvalidArgumentError(
+            f"{table!r} is not a DynamoDB table ARN: expected "
+            "'arn:aws:dynamodb:REGION:ACCOUNT:table/NAME'."
+        )
+    if not TABLE_NAME_RE.match(table):
+        raise InvalidArgumentError(
+            f"{table!r} is not a valid DynamoDB table name: 3-255 characters of letters, "
+            "digits, '_', '-' and '.'."
+        )
+    return TableRef(name=table)
+
+
+@dataclass(frozen=True)
+class KeySchema:
+    """Key attribute names of a table and its indexes (from DescribeTable or given)."""
+
+    partition: str
+    sort: str | None = None
+    #: index name -> (partition, sort, kind) where kind is "GSI" or "LSI"
+    indexes: dict[str, tuple[str, str | None, str]] = field(default_factory=dict)
+    attribute_types: dict[str, str] = field(default_factory=dict)
+    item_count: int | None = None
+    size_bytes: int | None = None
+
+    @property
+    def key_names(self) -> tuple[str, ...]:
+        return (self.partition,) if self.sort is None else (self.partition, self.sort)
+
+    def for_index(self, index: str | None, table: str) -> tuple[str, str | None, str | None]:
+        """(partition, sort, kind) of the table (index None) or of one of its indexes."""
+        if index is None:
+            return self.partition, self.sort, None
+        if index not in self.indexes:
+            known = ", ".join(sorted(self.indexes)) or "none"
+            raise InvalidArgumentError(
+                f"Table {table!r} has no index {index!r} (its indexes: {known})."
+            )
+        return self.indexes[index]
+
+    @classmethod
+    def from_description(cls, desc: dict[str, Any]) -> KeySchema:
+        def keys(schema: list[dict[str, str]]) -> tuple[str, str | None]:
+            part = next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
+            sort = next((k["AttributeName"] for k in schema if k["KeyType"] == "RANGE"), None)
+            return part, sort
+
+        partition, sort = keys(desc["KeySchema"])
+        indexes: dict[str, tuple[str, str | None, str]] = {}
+        for kind, entry in (("GSI", "GlobalSecondaryIndexes"), ("LSI", "LocalSecondaryIndexes")):
+            for ix in desc.get(entry, []) or []:
+                indexes[ix["IndexName"]] = (*keys(ix["KeySchema"]), kind)
+        return cls(
+            partition=partition,
+            sort=sort,
+            indexes=indexes,
+            attribute_types={
+                a["AttributeName"]: a["AttributeType"] for a in desc.get("AttributeDefinitions", [])
+            },
+            item_count=desc.get("ItemCount"),
+            size_bytes=desc.get("TableSizeBytes"),
+        )
+
+    @classmethod
+    def coerce(cls, value: Any) -> KeySchema:
+        """Accept a KeySchema, ``"pk"``, ``("pk", "sk")`` or ``{"partition": ..., "sort": ...}``."""
+        if isinstance(value, KeySchema):
+            return value
+        if isinstance(value, str):
+            return cls(partition=value)
+        if isinstance(value, (tuple, list)) and 1 <= len(value) <= 2 and all(
+            isinstance(v, str) for v in value
+        ):
+            return cls(partition=value[0], sort=value[1] if len(value) == 2 else None)
+        if isinstance(value, dict) and isinstance(value.get("partition"), str):
+            return cls(partition=value["partition"], sort=value.get("sort"))
+        raise InvalidArgumentError(
+            f"key_schema={value!r} is not understood: pass the partition key name, "
+            "a (partition, sort) tuple, or {'partition': ..., 'sort': ...}."
+        )
+
+
+_cache: weakref.WeakKeyDictionary[Any, dict[str, KeySchema]] = weakref.WeakKeyDictionary()
+_cache_lock = threading.Lock()
+
+
+def describe(session: Any, table: TableRef, *, refresh: bool = False) -> KeySchema:
+    """DescribeTable, cached per session and table."""
+    with _cache_lock:
+        per_session = _cache.setdefault(session, {})
+        if not refresh and str(table) in per_session:
+            return per_session[str(table)]
+    try:
+        desc = client(session, "dynamodb").describe_table(TableName=table.request_name)["Table"]
+    except ClientError as exc:
+        raise translate_client_error(exc, table=str(table), what=f"DescribeTable of {str(table)!r}") from None
+    schema = KeySchema.from_description(desc)
+    with _cache_lock:
+        _cache.setdefault(session, {})[str(table)] = schema
+    return schema
+
+
+def key_schema_for(session: Any, table: TableRef, key_schema: Any = None) -> KeySchema:
+    """The given ``key_schema`` if any, else DescribeTable's (cached)."""
+    if key_schema is not None:
+        return KeySchema.coerce(key_schema)
+    return describe(session, table)
