@@ -1,11 +1,8 @@
 """The sandbox server: moto's server behind an authorization layer, seeded with two accounts.
 
-This module runs *inside* the sandbox (a child process started by
-:func:`xacct_nb.sandbox.start`, or the foreground ``xacct sandbox`` command).
-It serves moto's WSGI application through :class:`AuthorizationLayer`, which
-identifies the caller from the SigV4 ``Credential`` of each request the way
-AWS does (unknown access keys and expired session tokens are refused in
-AWS's wire format) and tells moto which account the caller belongs to.
+This module runs *inside* the sandbox's child process (started by
+:func:`xacct_nb.sandbox.start`). It serves moto's WSGI application through
+:class:`~xacct_nb._sandbox_auth.AuthorizationLayer` and seeds both accounts.
 
 Run as a program it prints one JSON line describing the running sandbox on
 stdout, then serves until its standard input closes (so it never outlives
@@ -19,14 +16,12 @@ import json
 import logging
 import sys
 import threading
-import uuid
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from . import _demo_data as demo
 from . import policies
 from ._errors import SandboxError
+from ._sandbox_auth import AuthorizationLayer
 
 logger = logging.getLogger(__name__)
 
@@ -42,209 +37,12 @@ WRITER_ROLE = "DynamoDBWriterRoleForAccountA"
 WRITER_PARTITIONS = ("C-0001", "C-0002")
 READER_MAX_SESSION = 43200
 WRITER_MAX_SESSION = 3600
+ANALYST_MFA_SERIAL = f"arn:aws:iam::{ACCOUNT_A}:mfa/{ANALYST_USER}"
 
-Environ = dict[str, Any]
-StartResponse = Callable[..., Any]
 
 
 def role_arn(account: str, name: str) -> str:
     return f"arn:aws:iam::{account}:role/{name}"
-
-
-def _credential_scope(environ: Environ) -> tuple[str | None, str | None]:
-    """(access key id, signing service) of a SigV4 request, or (None, None)."""
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    if "Credential=" in auth:
-        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].strip()
-    else:
-        qs = environ.get("QUERY_STRING", "")
-        scope = ""
-        for part in qs.split("&"):
-            if part.startswith("X-Amz-Credential="):
-                from urllib.parse import unquote
-
-                scope = unquote(part.split("=", 1)[1])
-    parts = scope.split("/")
-    if len(parts) != 5:
-        return None, None
-    return parts[0], parts[3]
-
-
-def error_response(
-    service: str | None, status: int, code: str, message: str
-) -> tuple[str, list[tuple[str, str]], bytes]:
-    """An error in the wire format of ``service`` (JSON for DynamoDB, XML for the query APIs)."""
-    request_id = str(uuid.uuid4())
-    if service == "dynamodb":
-        body = json.dumps(
-            {"__type": f"com.amazon.coral.service#{code}", "Message": message}
-        ).encode()
-        headers = [
-            ("Content-Type", "application/x-amz-json-1.0"),
-            ("x-amzn-RequestId", request_id),
-        ]
-    else:
-        ns = {
-            "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
-            "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
-        }.get(service or "", "")
-        from xml.sax.saxutils import escape
-
-        body = (
-            f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type>'
-            f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
-            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-        ).encode()
-        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
-    reason = {400: "Bad Request", 403: "Forbidden"}.get(status, "Error")
-    return f"{status} {reason}", headers, body
-
-
-def read_body(environ: Environ) -> bytes:
-    """The request body, leaving ``wsgi.input`` readable again for the app."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
-    replace_body(environ, body)
-    return body
-
-
-def replace_body(environ: Environ, body: bytes) -> None:
-    import io
-
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
-
-
-class Identity:
-    """Who signed a request: an IAM user or an assumed-role session."""
-
-    def __init__(self, account: str, arn: str, expiration: datetime | None = None) -> None:
-        self.account = account
-        self.arn = arn
-        self.expiration = expiration
-
-    def __repr__(self) -> str:
-        return f"Identity(account={self.account!r}, arn={self.arn!r})"
-
-
-class AuthorizationLayer:
-    """WSGI middleware in front of moto: identify the caller, refuse what AWS would refuse.
-
-    While ``enforce`` is False (during seeding) requests pass unchanged and may
-    name their account with moto's ``x-moto-account-id`` header; once it is
-    True that header is stripped from every request, unknown access keys get
-    ``UnrecognizedClientException`` / ``InvalidClientTokenId``, and expired
-    session credentials get ``ExpiredTokenException`` / ``ExpiredToken``.
-
-    ``clock_offset`` (seconds) moves the layer's clock forward, so tests can
-    expire credentials without waiting.
-
-    DynamoDB returns at most 1 MB per Query or Scan page; moto returns
-    everything at once. The layer caps each page at ``page_items`` items (by
-    lowering the request's ``Limit``), so clients meet ``LastEvaluatedKey``
-    paging as they would on AWS.
-    """
-
-    def __init__(
-        self, app: Callable[[Environ, StartResponse], Iterable[bytes]], *, page_items: int = 1000
-    ) -> None:
-        self.app = app
-        self.enforce = False
-        self.clock_offset = 0.0
-        self.page_items = page_items
-        self._lock = threading.Lock()
-
-    def now(self) -> datetime:
-        from datetime import timedelta
-
-        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
-
-    # -- identity --------------------------------------------------------------
-    def identify(self, access_key: str) -> Identity | None:
-        """Resolve an access key to the user or assumed-role session that owns it."""
-        from moto.iam.models import iam_backends
-        from moto.sts.models import sts_backends
-
-        for account_id, account in list(iam_backends.items()):
-            iam = account["aws"]
-            if access_key not in iam.access_keys:
-                continue
-            key = iam.access_keys[access_key]
-            if getattr(key, "role_arn", None):
-                for sts_account in list(sts_backends.values()):
-                    role = sts_account["aws"].get_assumed_role_from_access_key(access_key)
-                    if role is not None:
-                        exp = role.expiration
-                        if exp.tzinfo is None:
-                            exp = exp.replace(tzinfo=UTC)
-                        return Identity(account_id, role.arn, exp)
-                return Identity(account_id, key.role_arn)
-            for user in iam.users.values():
-                if any(k.access_key_id == access_key for k in user.access_keys):
-                    return Identity(account_id, user.arn)
-            return Identity(account_id, f"arn:aws:iam::{account_id}:user/unknown")
-        return None
-
-    # -- WSGI ------------------------------------------------------------------
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        if not self.enforce:
-            return self.app(environ, start_response)
-        environ.pop("HTTP_X_MOTO_ACCOUNT_ID", None)
-        access_key, service = _credential_scope(environ)
-        if access_key is None:
-            return self._deny(
-                start_response, service, 400, "MissingAuthenticationToken" if service != "dynamodb"
-                else "MissingAuthenticationTokenException",
-                "Request is missing Authentication Token",
-            )
-        identity = self.identify(access_key)
-        if identity is None:
-            if service == "dynamodb":
-                return self._deny(
-                    start_response, service, 400, "UnrecognizedClientException",
-                    "The security token included in the request is invalid.",
-                )
-            return self._deny(
-                start_response, service, 403, "InvalidClientTokenId",
-                "The security token included in the request is invalid.",
-            )
-        if identity.expiration is not None and self.now() >= identity.expiration:
-            if service == "dynamodb":
-                return self._deny(
-                    start_response, service, 400, "ExpiredTokenException",
-                    "The security token included in the request is expired",
-                )
-            return self._deny(
-                start_response, service, 403, "ExpiredToken",
-                "The security token included in the request is expired",
-            )
-        environ["HTTP_X_MOTO_ACCOUNT_ID"] = identity.account
-        if service == "dynamodb":
-            target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
-            if target in ("Query", "Scan"):
-                self._cap_page(environ)
-        return self.app(environ, start_response)
-
-    def _cap_page(self, environ: Environ) -> None:
-        body = read_body(environ)
-        try:
-            request = json.loads(body or b"{}")
-        except ValueError:
-            return  # let moto answer the malformed request
-        limit = request.get("Limit")
-        if isinstance(limit, int) and 0 < limit <= self.page_items:
-            return
-        request["Limit"] = self.page_items
-        replace_body(environ, json.dumps(request).encode())
-
-    @staticmethod
-    def _deny(
-        start_response: StartResponse, service: str | None, status: int, code: str, message: str
-    ) -> Iterable[bytes]:
-        status_line, headers, body = error_response(service, status, code, message)
-        headers.append(("Content-Length", str(len(body))))
-        start_response(status_line, headers)
-        return [body]
 
 
 def patch_moto() -> None:
@@ -319,6 +117,7 @@ class SandboxServer:
         )
         self._thread.start()
         self.info = seed(self.endpoint_url)
+        self.layer.mfa_devices[f"arn:aws:iam::{ACCOUNT_A}:user/{ANALYST_USER}"] = ANALYST_MFA_SERIAL
         self.layer.enforce = True
         return self.info
 
@@ -377,6 +176,11 @@ def seed(endpoint_url: str) -> dict[str, Any]:
         iam_a, ANALYST_USER, "AssumeCrossAccountRoles", policies.assume_role_policy([reader, writer])
     )
     admin_a = _new_user(iam_a, ADMIN_USER, "AdministratorAccess", admin_policy)
+    iam_a.create_virtual_mfa_device(VirtualMFADeviceName=ANALYST_USER)
+    iam_a.enable_mfa_device(
+        UserName=ANALYST_USER, SerialNumber=ANALYST_MFA_SERIAL,
+        AuthenticationCode1="123456", AuthenticationCode2="654321",
+    )
     iam_a.create_role(
         RoleName=REQUESTER_ROLE,
         AssumeRolePolicyDocument=json.dumps(policies.trust_policy(ACCOUNT_A)),
@@ -461,6 +265,7 @@ def seed(endpoint_url: str) -> dict[str, Any]:
         "writer_role_arn": writer,
         "requester_role_arn": requester,
         "writer_partitions": list(WRITER_PARTITIONS),
+        "mfa_serial": ANALYST_MFA_SERIAL,
         "table": demo.ORDERS_TABLE,
         "table_arn": orders_arn,
         "private_table": demo.PRIVATE_TABLE,

@@ -15,6 +15,10 @@ from __future__ import annotations
 import getpass
 import logging
 import re
+import sys
+import threading
+import warnings
+import weakref
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -123,6 +127,198 @@ def _derived_botocore_session(source: boto3.Session, region: str) -> botocore.se
     return core
 
 
+def _now() -> datetime:
+    """The clock refreshes are scheduled by (tests replace it to travel in time)."""
+    return datetime.now(UTC)
+
+
+def _clock() -> datetime:
+    return _now()
+
+
+class _AutoRefreshingCredentials(RefreshableCredentials):
+    """botocore's refreshable credentials, with refresh margins scaled to the lifetime.
+
+    botocore refreshes 15 minutes (advisory) / 10 minutes (mandatory) before
+    expiry. For a 15-minute session that would mean an AssumeRole before
+    *every* request; here the margins are at most a quarter (advisory) and an
+    eighth (mandatory) of the lifetime, so calls to STS stay proportional to
+    elapsed time, never to the number of requests.
+    """
+
+    def __init__(self, metadata: dict[str, str], refresh_using: Callable[[], dict[str, str]],
+                 method: str) -> None:
+        super().__init__(
+            access_key=metadata["access_key"],
+            secret_key=metadata["secret_key"],
+            token=metadata["token"],
+            expiry_time=self._expiry_datetime(metadata["expiry_time"]),
+            refresh_using=self._rescaling(refresh_using),
+            method=method,
+            time_fetcher=_clock,
+        )
+        self._set_margins(self._expiry_time)
+
+    def _rescaling(self, fetch: Callable[[], dict[str, str]]) -> Callable[[], dict[str, str]]:
+        def refresh() -> dict[str, str]:
+            metadata = fetch()
+            self._set_margins(self._expiry_datetime(metadata["expiry_time"]))
+            return metadata
+
+        return refresh
+
+    def _set_margins(self, expiry: datetime) -> None:
+        lifetime = max((expiry - _clock()).total_seconds(), 60.0)
+        self._advisory_refresh_timeout = min(15 * 60, lifetime / 4)
+        self._mandatory_refresh_timeout = min(10 * 60, lifetime / 8)
+
+    def __repr__(self) -> str:
+        return f"<xacct-nb refreshable credentials ({self.method}), expiring {self._expiry_time}>"
+
+
+def _can_prompt() -> bool:
+    """Whether someone can answer a prompt: a kernel that allows stdin, or a terminal."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except Exception:  # noqa: BLE001 - IPython missing
+        shell = None
+    kernel = getattr(shell, "kernel", None)
+    if kernel is not None:
+        return bool(getattr(kernel, "_allow_stdin", False))
+    return bool(sys.stdin is not None and sys.stdin.isatty())
+
+
+def _ask_mfa_code(mfa_serial: str) -> str:
+    """Ask for an MFA code with ``input()`` (works in JupyterLab and terminals)."""
+    if not _can_prompt():
+        raise AssumeRoleError(
+            f"An MFA code for {mfa_serial} is needed, but nobody can be asked here "
+            "(a non-interactive run: CI, nbval, a script without a terminal). Pass "
+            "mfa_token='123456' or mfa_token=<function returning a code>.",
+            operation="GetSessionToken",
+        )
+    return input(f"MFA code for {mfa_serial}: ").strip()
+
+
+_mfa_cache: weakref.WeakKeyDictionary[Any, dict[tuple[str, int], tuple[Any, datetime]]] = (
+    weakref.WeakKeyDictionary()
+)
+_mfa_lock = threading.Lock()
+
+
+def _mfa_session(
+    source: boto3.Session,
+    region: str,
+    mfa_serial: str,
+    mfa_token: str | Callable[[], str] | None,
+    duration: int,
+) -> boto3.Session:
+    """An MFA-backed session of the source identity (``sts:GetSessionToken``), asked once.
+
+    Cached per source session and device while it has more than 5 minutes
+    left, so assuming several roles, and every hourly role refresh, reuse it.
+    """
+    with _mfa_lock:
+        cached = _mfa_cache.get(source, {}).get((mfa_serial, duration))
+    if cached is not None and (cached[1] - _now()).total_seconds() > 300:
+        return cached[0]
+    code = mfa_token() if callable(mfa_token) else mfa_token
+    if code is None:
+        code = _ask_mfa_code(mfa_serial)
+    code = str(code).strip()
+    if not re.fullmatch(r"\d{6}", code):
+        raise InvalidArgumentError(
+            f"The MFA code for {mfa_serial} must be six digits (got {len(code)} characters)."
+        )
+    sts = client(source, "sts", region_name=region)
+    try:
+        creds = sts.get_session_token(
+            SerialNumber=mfa_serial, TokenCode=code, DurationSeconds=duration
+        )["Credentials"]
+    except ClientError as exc:
+        err = translate_client_error(exc, what=f"GetSessionToken with MFA device {mfa_serial}")
+        raise AssumeRoleError(
+            f"{err} Check the device ARN (IAM -> your user -> Security credentials) and "
+            "enter a fresh code; GetSessionToken needs the user's long-term credentials, "
+            "not a role session.",
+            code=getattr(err, "code", ""), operation="GetSessionToken",
+            aws_message=getattr(err, "aws_message", ""),
+        ) from None
+    except NoCredentialsError:
+        raise AssumeRoleError(
+            f"Cannot start an MFA session for {mfa_serial}: no source credentials were found.",
+            operation="GetSessionToken",
+        ) from None
+    core = _derived_botocore_session(source, region)
+    core.set_credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+    session = boto3.Session(botocore_session=core)
+    expiry = creds["Expiration"]
+    logger.info("MFA session for %s until %s", mfa_serial, expiry.isoformat())
+    with _mfa_lock:
+        _mfa_cache.setdefault(source, {})[(mfa_serial, duration)] = (session, expiry)
+    return session
+
+
+def _is_role_session(source: boto3.Session, region: str) -> bool:
+    try:
+        arn = client(source, "sts", region_name=region).get_caller_identity()["Arn"]
+    except (ClientError, BotoCoreError):
+        return False  # AssumeRole will report the real problem
+    return ":assumed-role/" in arn
+
+
+def _explain_assume_failure(
+    err: Any, role_arn: str, external_id: str | None, mfa: bool
+) -> str:
+    """The likely cause of an AssumeRole failure, from AWS's code and message."""
+    code, message = getattr(err, "code", ""), getattr(err, "aws_message", "") or str(err)
+    if "role chaining" in message:
+        return (
+            "The source is itself an assumed role (role chaining), which AWS limits to one "
+            "hour: use duration_seconds=3600 or less, or assume from a user or SSO session."
+        )
+    if "MaxSessionDuration" in message:
+        return (
+            "duration_seconds is above the role's MaxSessionDuration: ask the owner to "
+            "raise it (IAM -> role -> Maximum session duration) or request less."
+        )
+    if code in ("ExpiredToken", "ExpiredTokenException"):
+        return (
+            "The source credentials (account A) have expired"
+            + (" - the MFA session ended: call xn.assume_role(...) again for a new code" if mfa
+               else ": renew them (`aws sso login`, a new profile session) and call again")
+            + "."
+        )
+    if code in ("InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch"):
+        return (
+            "Account A's credentials are not valid here: check AWS_PROFILE / the keys, and "
+            "that the endpoint is the one you meant."
+        )
+    if code in ("AccessDenied", "AccessDeniedException"):
+        causes = [
+            f"account A's policy for the caller does not allow sts:AssumeRole on {role_arn} "
+            "(xn.policies.assume_role_policy generates one)",
+            "the role's trust policy does not name the caller's account or principal "
+            "(xn.policies.trust_policy)",
+        ]
+        if external_id is None:
+            causes.append(
+                "the trust policy requires an ExternalId and none was given: pass external_id="
+            )
+        else:
+            causes.append("the ExternalId given does not match the trust policy's sts:ExternalId")
+        if not mfa:
+            causes.append("the trust policy requires MFA: pass mfa_serial= (and mfa_token=)")
+        return "Likely causes, most common first: " + "; ".join(
+            f"({i}) {c}" for i, c in enumerate(causes, 1)
+        ) + "."
+    return _ASSUME_HINTS.format(
+        role=role_arn, external="none" if external_id is None else "yes (value not shown)"
+    )
+
+
 def assume_role(
     role_arn: str,
     external_id: str | None = None,
@@ -134,12 +330,17 @@ def assume_role(
     region_name: str | None = None,
     source_identity: str | None = None,
     tags: Mapping[str, str] | None = None,
+    *,
+    mfa_duration_seconds: int = 43200,
 ) -> boto3.Session:
     """Assume ``role_arn`` and return a ``boto3.Session`` that refreshes itself.
 
     The first ``sts:AssumeRole`` happens now, so a wrong ARN, trust policy or
-    ExternalId fails here with :class:`~xacct_nb.AssumeRoleError`. Later
-    refreshes happen inside botocore, a few minutes before expiry.
+    ExternalId fails here with :class:`~xacct_nb.AssumeRoleError`, which
+    names the likely cause. Later refreshes happen inside botocore before the
+    credentials expire, as often as elapsed time requires and never once per
+    request; anything that takes a boto3 session (this package, awswrangler,
+    plain clients) keeps working for as long as the source credentials do.
 
     Parameters
     ----------
@@ -150,15 +351,24 @@ def assume_role(
     session_name
         ``RoleSessionName``; defaults to ``xacct-<local user>``.
     duration_seconds
-        Lifetime of each set of credentials (900..43200); AWS's default is 3600.
+        Lifetime of each set of credentials (900..43200); AWS's default is
+        3600. A chained role (the source is itself a role session) is capped
+        by AWS at 3600: a larger request is clamped, with a warning.
     mfa_serial, mfa_token
-        MFA device ARN and a token code (or a callable returning one).
+        MFA device ARN, and a code or a callable returning one. The code is
+        used once, for an MFA session (``sts:GetSessionToken``, lasting
+        ``mfa_duration_seconds``) from which the role is assumed and
+        re-assumed without asking again. Without ``mfa_token`` the code is
+        asked with ``input()`` (JupyterLab or a terminal); in a
+        non-interactive run that is an error, never a hang.
     source_session
         The requester account's identity; default: boto3's default chain.
     region_name
         Region of the returned session; default: the source session's.
     source_identity, tags
         ``SourceIdentity`` and session tags passed to AssumeRole.
+    mfa_duration_seconds
+        Lifetime of the MFA session (900..129600, default 12 hours).
 
     Returns
     -------
@@ -173,8 +383,19 @@ def assume_role(
     parse_role_arn(role_arn)
     name = _check_session_name(session_name) if session_name is not None else default_session_name()
     duration = _check_duration(duration_seconds)
-    if external_id is not None and (not isinstance(external_id, str) or not 2 <= len(external_id) <= 1224):
+    if external_id is not None and (
+        not isinstance(external_id, str) or not 2 <= len(external_id) <= 1224
+    ):
         raise InvalidArgumentError("external_id must be a string of 2 to 1224 characters.")
+    if mfa_token is not None and mfa_serial is None:
+        raise InvalidArgumentError(
+            "mfa_token was given without mfa_serial: pass the MFA device ARN too, e.g. "
+            "mfa_serial='arn:aws:iam::111111111111:mfa/analyst'."
+        )
+    if not 900 <= mfa_duration_seconds <= 129600:
+        raise InvalidArgumentError(
+            f"mfa_duration_seconds={mfa_duration_seconds!r} is out of range: 900..129600."
+        )
     source = source_session if source_session is not None else boto3.Session(region_name=region_name)
     region = region_name or source.region_name
     if not region:
@@ -182,6 +403,17 @@ def assume_role(
             "No AWS region is configured: pass region_name=..., set AWS_DEFAULT_REGION "
             "(or XACCT_REGION), or add `region` to your AWS profile."
         )
+    if mfa_serial is not None:
+        source = _mfa_session(source, region, mfa_serial, mfa_token, mfa_duration_seconds)
+    if duration is not None and duration > 3600 and _is_role_session(source, region):
+        warnings.warn(
+            f"duration_seconds={duration} clamped to 3600 for {role_arn}: the source is itself "
+            "an assumed role (role chaining), and AWS limits chained sessions to one hour. "
+            "The session still refreshes itself every hour.",
+            UserWarning,
+            stacklevel=2,
+        )
+        duration = 3600
 
     params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": name}
     if external_id is not None:
@@ -192,20 +424,7 @@ def assume_role(
         params["SourceIdentity"] = source_identity
     if tags:
         params["Tags"] = [{"Key": str(k), "Value": str(v)} for k, v in tags.items()]
-    if mfa_serial is not None:
-        token = mfa_token() if callable(mfa_token) else mfa_token
-        if not token:
-            raise InvalidArgumentError(
-                f"mfa_serial={mfa_serial!r} needs an MFA code: pass mfa_token='123456' "
-                "or a function that returns one."
-            )
-        params["SerialNumber"] = mfa_serial
-        params["TokenCode"] = str(token)
-
     sts = client(source, "sts", region_name=region)
-    hint = _ASSUME_HINTS.format(
-        role=role_arn, external="none" if external_id is None else "yes (value not shown)"
-    )
 
     def fetch() -> dict[str, str]:
         try:
@@ -213,7 +432,7 @@ def assume_role(
         except ClientError as exc:
             err = translate_client_error(exc, role_arn=role_arn, what=f"AssumeRole of {role_arn}")
             raise AssumeRoleError(
-                f"{err} {hint}",
+                f"{err} {_explain_assume_failure(err, role_arn, external_id, mfa_serial is not None)}",
                 code=getattr(err, "code", ""),
                 operation="AssumeRole",
                 aws_message=getattr(err, "aws_message", ""),
@@ -236,9 +455,6 @@ def assume_role(
         creds = response["Credentials"]
         expiry = creds["Expiration"]
         logger.info("assumed %s as session %s until %s", role_arn, name, expiry.isoformat())
-        # MFA codes are single-use: refreshes go without them.
-        params.pop("TokenCode", None)
-        params.pop("SerialNumber", None)
         return {
             "access_key": creds["AccessKeyId"],
             "secret_key": creds["SecretAccessKey"],
@@ -246,13 +462,10 @@ def assume_role(
             "expiry_time": expiry.isoformat(),
         }
 
-    credentials = RefreshableCredentials.create_from_metadata(
-        metadata=fetch(), refresh_using=fetch, method="xacct-assume-role"
-    )
+    credentials = _AutoRefreshingCredentials(fetch(), fetch, "xacct-assume-role")
     core = _derived_botocore_session(source, region)
     core._credentials = credentials  # botocore's documented way for custom refreshers
-    session = boto3.Session(botocore_session=core)
-    return session
+    return boto3.Session(botocore_session=core)
 
 
 def credentials_expiry(session: boto3.Session) -> datetime | None:

@@ -61,6 +61,8 @@ class Sandbox:
     table, table_arn, private_table, index : str
     writer_partitions : list of str
         Partition keys the writer role may write.
+    mfa_serial : str
+        The analyst's MFA device; the sandbox accepts any six-digit code.
     aws_config_file, aws_credentials_file : pathlib.Path
         AWS CLI / boto3 configuration with the sandbox's profiles.
     """
@@ -79,6 +81,7 @@ class Sandbox:
         self.writer_role_arn: str = info["writer_role_arn"]
         self.requester_role_arn: str = info["requester_role_arn"]
         self.writer_partitions: list[str] = info["writer_partitions"]
+        self.mfa_serial: str = info["mfa_serial"]
         self.table: str = info["table"]
         self.table_arn: str = info["table_arn"]
         self.private_table: str = info["private_table"]
