@@ -353,3 +353,33 @@ def test_standard_boto3_configuration_reaches_the_endpoint(sandbox, monkeypatch,
     session = xn.assume_role(sandbox.reader_role_arn, external_id=sandbox.external_id)
     assert xn.whoami(session)["Account"] == sandbox.account_b
     assert len(xn.read_query(session, sandbox.table, "C-0009")) > 0
+
+
+def test_prompt_rules(monkeypatch):
+    from types import SimpleNamespace
+
+    from xacct_nb import _sessions
+
+    kernel_without_stdin = SimpleNamespace(kernel=SimpleNamespace(_allow_stdin=False))
+    kernel_with_stdin = SimpleNamespace(kernel=SimpleNamespace(_allow_stdin=True))
+    monkeypatch.setattr("IPython.get_ipython", lambda: kernel_without_stdin)
+    assert _sessions._can_prompt() is False  # nbval / nbconvert kernels: never block
+    monkeypatch.setattr("IPython.get_ipython", lambda: kernel_with_stdin)
+    assert _sessions._can_prompt() is True  # JupyterLab: input() shows a text box
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or " 654321 ")
+    assert _sessions._ask_mfa_code("arn:aws:iam::111111111111:mfa/analyst") == "654321"
+    assert asked == ["MFA code for arn:aws:iam::111111111111:mfa/analyst: "]
+
+
+@pytest.mark.sandbox
+def test_default_prompt_is_used_once(sandbox, monkeypatch):
+    monkeypatch.setattr("xacct_nb._sessions._can_prompt", lambda: True)
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "111222")
+    source = sandbox.analyst_session()
+    for role in (sandbox.reader_role_arn, sandbox.writer_role_arn):
+        session = xn.assume_role(role, external_id=sandbox.external_id, source_session=source,
+                                 mfa_serial=sandbox.mfa_serial)
+        assert xn.whoami(session)["Account"] == sandbox.account_b
+    assert len(asked) == 1
