@@ -211,3 +211,14 @@ def test_projection_of_binary_sets(reader, sandbox):
     present = df["signatures"].dropna()
     assert len(present) > 0
     assert all(value == {b"\x00\x01", b"\x02\x03"} for value in present)
+
+
+def test_large_full_scan_warns_with_count_and_size(reader, sandbox, monkeypatch):
+    monkeypatch.setattr("xacct_nb._read.LARGE_SCAN_BYTES", 1000)
+    from xacct_nb._read import LargeScanWarning
+
+    with pytest.warns(LargeScanWarning, match=r"Scanning all of 'MyCrossAccountTable': 3,000 items"):
+        df = xn.read_scan(reader, sandbox.table)
+    assert len(df) == 3000
+    # A filtered or limited scan is not a full scan: no warning (warnings are errors here).
+    xn.read_scan(reader, sandbox.table, limit=10)

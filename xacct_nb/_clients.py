@@ -1,12 +1,14 @@
 """One place that builds boto3 clients: the same botocore ``Config`` everywhere.
 
 Retries use botocore's *standard* mode (exponential backoff with jitter, and
-throttling errors retried); the user agent names the package so an account
+throttling errors retried) with 8 attempts, unless ``AWS_MAX_ATTEMPTS`` /
+``AWS_RETRY_MODE`` say otherwise; the user agent names the package so an account
 owner can see xacct-nb's calls in CloudTrail.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from botocore.config import Config
@@ -25,8 +27,13 @@ def default_config(**overrides: Any) -> Config:
     >>> default_config().retries["mode"]
     'standard'
     """
+    # Standard AWS settings win over ours, so users (and tests) can tune retries.
+    retries = {
+        "total_max_attempts": int(os.environ.get("AWS_MAX_ATTEMPTS") or 8),
+        "mode": os.environ.get("AWS_RETRY_MODE") or "standard",
+    }
     base = Config(
-        retries={"max_attempts": 8, "mode": "standard"},
+        retries=retries,  # type: ignore[arg-type]
         user_agent_extra=USER_AGENT,
         connect_timeout=10,
         read_timeout=60,

@@ -1,19 +1,36 @@
-"""Query, Scan and BatchGetItem into pandas DataFrames.
+"""Query and Scan into pandas DataFrames.
 
-A read travels one way: session -> pages of items -> :class:`FrameBuilder`
+A read travels one way: session -> pages of raw items -> :class:`FrameBuilder`
 -> DataFrame. Every page is followed until ``LastEvaluatedKey`` is gone
 (pages with no items included); a read that cannot finish raises and never
 returns a partial frame. Each frame carries its cost in ``df.attrs``:
-``consumed_capacity`` (read capacity units), ``scanned_count``, ``count``
-and ``pages``.
+``consumed_capacity`` (read capacity units), ``scanned_count``, ``count``,
+``pages``, ``segments`` and ``resumed`` (pages re-requested after throttling).
+
+The fast path
+-------------
+botocore's response parser walks every attribute of every item through the
+service model; for a Scan that is most of the client's time. The readers
+keep botocore for what it is good at (signing, credentials and their
+refresh, endpoint resolution, retries, error parsing) and take only the
+``Items`` array out of the raw response before the parser sees it
+(botocore's ``before-parse`` event): the parser then handles a few hundred
+bytes of ``LastEvaluatedKey`` and counts, and the items go straight from
+``json.loads`` into the column decoder.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import queue
+import random
 import sys
-from collections.abc import Iterator
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,13 +40,36 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ._clients import client
 from ._decode import FrameBuilder
-from ._errors import IncompleteReadError, InvalidArgumentError, XacctError, translate_client_error
+from ._errors import (
+    IncompleteReadError,
+    InvalidArgumentError,
+    XacctError,
+    translate_client_error,
+)
 from ._expressions import build_expressions, key_condition
-from ._schema import KeySchema, TableRef, key_schema_for, parse_table
+from ._schema import KeySchema, key_schema_for, parse_table
 
 logger = logging.getLogger("xacct_nb")
 
 _NUMBERS = ("auto", "decimal", "float")
+#: After botocore's own retries give up on throttling or a transient failure, the
+#: read waits and re-requests the same page (same ExclusiveStartKey) this many times.
+RESUME_ATTEMPTS = 6
+RESUME_BASE_SECONDS = 1.0
+RESUME_CAP_SECONDS = 30.0
+#: A Scan of a table larger than this (bytes, from DescribeTable) warns first.
+LARGE_SCAN_BYTES = 1 << 30
+_TRANSIENT_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+
+
+class LargeScanWarning(UserWarning):
+    """A full Scan is about to read a large table (item count and size in the message)."""
 
 
 @dataclass
@@ -41,21 +81,22 @@ class ReadStats:
     count: int = 0
     pages: int = 0
     segments: int = 1
+    resumed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add_page(self, page: dict[str, Any]) -> None:
-        self.pages += 1
-        self.scanned_count += int(page.get("ScannedCount", 0))
-        self.count += len(page.get("Items", ()))
-        cc = page.get("ConsumedCapacity")
-        if cc:
-            self.consumed_capacity += float(cc.get("CapacityUnits", 0.0))
+        with self._lock:
+            self.pages += 1
+            self.scanned_count += int(page.get("ScannedCount", 0))
+            self.count += len(page.get("Items", ()))
+            cc = page.get("ConsumedCapacity")
+            if cc:
+                self.consumed_capacity += float(cc.get("CapacityUnits", 0.0))
 
-    def merge(self, other: ReadStats) -> None:
-        self.consumed_capacity += other.consumed_capacity
-        self.scanned_count += other.scanned_count
-        self.count += other.count
-        self.pages += other.pages
+    def add_resume(self) -> None:
+        with self._lock:
+            self.resumed += 1
 
     def as_attrs(self) -> dict[str, Any]:
         return {
@@ -64,6 +105,7 @@ class ReadStats:
             "count": self.count,
             "pages": self.pages,
             "segments": self.segments,
+            "resumed": self.resumed,
             **self.extra,
         }
 
@@ -86,7 +128,10 @@ def _check_common(numbers: str, limit: int | None, chunksize: int | None, progre
 
 
 class _Progress:
-    """A tqdm bar that appears only for reads of more than one page (unless forced)."""
+    """A tqdm bar that appears only for reads of more than one page (unless forced).
+
+    Updated from the thread that decodes, never from the fetching threads.
+    """
 
     def __init__(self, setting: bool | None, desc: str, total: int | None) -> None:
         self.setting = setting
@@ -129,33 +174,93 @@ def _interactive() -> bool:
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
-def _pages(
-    call: Any,
+# -- the fast path -------------------------------------------------------------------------
+
+
+def _take_items(response_dict: dict[str, Any], customized_response_dict: dict[str, Any],
+                **_: Any) -> None:
+    """Botocore ``before-parse`` hook: lift the raw Items out before the parser walks them."""
+    if response_dict.get("status_code") != 200:
+        return  # errors go through botocore's parser, retries and exceptions as usual
+    body = response_dict.get("body")
+    if not body:
+        return
+    data = json.loads(body)
+    items = data.pop("Items", None)
+    if items is None:
+        return
+    customized_response_dict["Items"] = items
+    response_dict["body"] = json.dumps(data).encode()
+
+
+def raw_items_client(session: Any) -> Any:
+    """A DynamoDB client whose Query/Scan ``Items`` are raw wire JSON (B as base64 str).
+
+    Everything else (signing, credential refresh, retries, errors, the
+    ``LastEvaluatedKey``) is botocore's own.
+    """
+    ddb = client(session, "dynamodb")
+    for operation in ("Query", "Scan"):
+        ddb.meta.events.register(f"before-parse.dynamodb.{operation}", _take_items)
+    return ddb
+
+
+# -- paging ----------------------------------------------------------------------------------
+
+
+def _request(call: Callable[..., dict[str, Any]], params: dict[str, Any], *, table: str,
+             stats: ReadStats) -> dict[str, Any]:
+    """One page, resumed (same ExclusiveStartKey) after throttling or transient failures."""
+    for attempt in range(RESUME_ATTEMPTS + 1):
+        try:
+            return call(**params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            transient = error.get("Code") in _TRANSIENT_CODES or status >= 500
+            if not transient or attempt == RESUME_ATTEMPTS:
+                err = translate_client_error(exc, table=table)
+                if transient:
+                    raise IncompleteReadError(
+                        f"Reading {table!r} stopped after {stats.pages} pages: {err} The read "
+                        f"was resumed {stats.resumed} times before giving up; nothing partial "
+                        "is returned. Retry later, or with fewer segments.",
+                        code=getattr(err, "code", ""), operation=exc.operation_name,
+                        table=table, last_evaluated_key=params.get("ExclusiveStartKey"),
+                    ) from None
+                raise err from None
+        except BotoCoreError as exc:
+            if attempt == RESUME_ATTEMPTS:
+                raise IncompleteReadError(
+                    f"Reading {table!r} stopped after {stats.pages} pages: {exc}. Nothing "
+                    "partial is returned; check the network and retry.",
+                    table=table, last_evaluated_key=params.get("ExclusiveStartKey"),
+                ) from None
+        stats.add_resume()
+        delay = min(RESUME_CAP_SECONDS, RESUME_BASE_SECONDS * 2**attempt) * random.random()
+        logger.info("resuming %s after a transient failure (attempt %d, %.2fs)",
+                    table, attempt + 1, delay)
+        time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _page_stream(
+    call: Callable[..., dict[str, Any]],
     params: dict[str, Any],
     *,
     table: str,
-    limit: int | None,
     stats: ReadStats,
-    progress: _Progress,
-    can_limit_requests: bool,
-) -> Iterator[list[dict[str, Any]]]:
-    """Yield each page's items, following LastEvaluatedKey to the end (or to ``limit`` rows)."""
+    limit: int | None = None,
+    can_limit_requests: bool = False,
+    stop: threading.Event | None = None,
+) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+    """Yield (items, more_pages) for every page, to the end or to ``limit`` rows."""
     params = dict(params, ReturnConsumedCapacity="TOTAL")
     returned = 0
-    while True:
+    while stop is None or not stop.is_set():
         if limit is not None and can_limit_requests:
             params["Limit"] = min(limit - returned, 10000)
-        try:
-            page = call(**params)
-        except ClientError as exc:
-            raise translate_client_error(exc, table=table) from None
-        except BotoCoreError as exc:
-            raise IncompleteReadError(
-                f"Reading {table!r} stopped after {stats.pages} pages: {exc}. Nothing "
-                "partial is returned; retry the call.",
-                table=table,
-                last_evaluated_key=params.get("ExclusiveStartKey"),
-            ) from exc
+        page = _request(call, params, table=table, stats=stats)
         stats.add_page(page)
         items = page.get("Items", [])
         more = "LastEvaluatedKey" in page
@@ -163,15 +268,77 @@ def _pages(
             items = items[: limit - returned]
             more = False
         returned += len(items)
-        progress.update(len(items), more)
-        yield items
+        yield items, more
         if not more:
             return
         params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def _parallel_stream(
+    call: Callable[..., dict[str, Any]],
+    params: dict[str, Any],
+    *,
+    table: str,
+    stats: ReadStats,
+    segments: int,
+    limit: int | None,
+) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+    """Pages of a parallel scan, in the order they arrive.
+
+    Each segment runs in its own thread to its end; a bounded queue keeps
+    memory to a few pages per segment. If any segment fails, the others stop
+    and the error is raised: never a silently partial result.
+    """
+    pages: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2 * segments)
+    stop = threading.Event()
+
+    def put(message: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                pages.put(message, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run(segment: int) -> None:
+        try:
+            seg_params = dict(params, Segment=segment, TotalSegments=segments)
+            for items, _ in _page_stream(call, seg_params, table=table, stats=stats, stop=stop):
+                if not put(("page", items)):
+                    return
+            put(("done", segment))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+            put(("error", exc))
+
+    pool = ThreadPoolExecutor(max_workers=segments, thread_name_prefix="xacct-scan")
+    try:
+        for segment in range(segments):
+            pool.submit(run, segment)
+        done, returned = 0, 0
+        while done < segments:
+            kind, value = pages.get()
+            if kind == "error":
+                raise value
+            if kind == "done":
+                done += 1
+                continue
+            items = value
+            if limit is not None and returned + len(items) >= limit:
+                yield items[: limit - returned], False
+                return
+            returned += len(items)
+            yield items, done < segments
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- frames ----------------------------------------------------------------------------------
+
+
 def _collect(
-    pages: Iterator[list[dict[str, Any]]],
+    pages: Iterator[tuple[list[dict[str, Any]], bool]],
     builder: FrameBuilder,
     stats: ReadStats,
     chunksize: int | None,
@@ -179,8 +346,9 @@ def _collect(
 ) -> pd.DataFrame | Iterator[pd.DataFrame]:
     if chunksize is None:
         try:
-            for items in pages:
+            for items, more in pages:
                 builder.add_items(items)
+                progress.update(len(items), more)
         finally:
             progress.close()
         df = builder.to_frame()
@@ -190,7 +358,7 @@ def _collect(
 
 
 def _chunks(
-    pages: Iterator[list[dict[str, Any]]],
+    pages: Iterator[tuple[list[dict[str, Any]], bool]],
     builder: FrameBuilder,
     stats: ReadStats,
     chunksize: int,
@@ -198,7 +366,8 @@ def _chunks(
 ) -> Iterator[pd.DataFrame]:
     yielded = False
     try:
-        for items in pages:
+        for items, more in pages:
+            progress.update(len(items), more)
             start = 0
             while start < len(items):
                 room = chunksize - len(builder)
@@ -217,6 +386,9 @@ def _chunks(
             yield df
     finally:
         progress.close()
+        close = getattr(pages, "close", None)
+        if close is not None:
+            close()
 
 
 def read_query(
@@ -317,9 +489,9 @@ def read_query(
     keys = _frame_keys(schema, index, columns)
     builder = FrameBuilder(numbers=numbers, flatten=flatten, key_names=keys)
     bar = _Progress(progress, f"Query {ref.name}", None)
-    ddb = client(session, "dynamodb")
-    pages = _pages(
-        ddb.query, params, table=str(ref), limit=limit, stats=stats, progress=bar,
+    ddb = raw_items_client(session)
+    pages = _page_stream(
+        ddb.query, params, table=str(ref), stats=stats, limit=limit,
         can_limit_requests=filter is None,
     )
     return _collect(pages, builder, stats, chunksize, bar)
@@ -356,7 +528,10 @@ def read_scan(
 
     ``segments=N`` runs a parallel scan of N segments in threads; every
     segment is read to its end, and if any fails the whole read raises.
-    Other parameters as in :func:`read_query`.
+    With N > 1 rows come in the order pages arrive (a scan has no order;
+    sort the frame if you need one). A full Scan of a table larger than
+    1 GiB warns first (:class:`LargeScanWarning`) with its item count and
+    size. Other parameters as in :func:`read_query`.
 
     >>> df = read_scan(session, "MyCrossAccountTable", segments=4)   # doctest: +SKIP
     >>> df.attrs["scanned_count"]                                     # doctest: +SKIP
@@ -365,10 +540,6 @@ def read_scan(
     _check_common(numbers, limit, chunksize, progress)
     if isinstance(segments, bool) or not isinstance(segments, int) or not 1 <= segments <= 1000000:
         raise InvalidArgumentError(f"segments must be an integer from 1 to 1000000, not {segments!r}.")
-    if segments > 1 and chunksize is not None:
-        raise InvalidArgumentError(
-            "chunksize with segments > 1 is not supported yet: use segments=1 for streaming."
-        )
     ref = parse_table(table)
     try:
         schema: KeySchema | None = key_schema_for(session, ref, key_schema)
@@ -381,6 +552,15 @@ def read_scan(
         raise InvalidArgumentError(
             f"consistent=True is not possible on global secondary index {index!r}."
         )
+    full = filter is None and index is None and limit is None
+    if full and schema is not None and (schema.size_bytes or 0) > LARGE_SCAN_BYTES:
+        warnings.warn(
+            f"Scanning all of {str(ref)!r}: {schema.item_count:,} items, "
+            f"{schema.size_bytes / 2**30:,.1f} GiB. This reads (and is billed for) the whole "
+            "table; use read_query, a filter with limit=, or chunksize= to stream it.",
+            LargeScanWarning,
+            stacklevel=2,
+        )
     params: dict[str, Any] = {"TableName": ref.request_name}
     params.update(build_expressions(filter=filter, columns=columns))
     if index is not None:
@@ -391,49 +571,15 @@ def read_scan(
     builder = FrameBuilder(numbers=numbers, flatten=flatten, key_names=keys)
     total = schema.item_count if (schema and filter is None and index is None) else None
     bar = _Progress(progress, f"Scan {ref.name}", total)
-    ddb = client(session, "dynamodb")
+    ddb = raw_items_client(session)
     stats = ReadStats(segments=segments)
     if segments == 1:
-        pages = _pages(
-            ddb.scan, params, table=str(ref), limit=limit, stats=stats, progress=bar,
+        pages = _page_stream(
+            ddb.scan, params, table=str(ref), stats=stats, limit=limit,
             can_limit_requests=filter is None,
         )
-        return _collect(pages, builder, stats, chunksize, bar)
-    return _parallel_scan(ddb, params, ref, segments, limit, builder, stats, bar)
-
-
-def _parallel_scan(
-    ddb: Any,
-    params: dict[str, Any],
-    ref: TableRef,
-    segments: int,
-    limit: int | None,
-    builder: FrameBuilder,
-    stats: ReadStats,
-    bar: _Progress,
-) -> pd.DataFrame:
-    def run(segment: int) -> tuple[list[list[dict[str, Any]]], ReadStats]:
-        seg_stats = ReadStats()
-        seg_params = dict(params, Segment=segment, TotalSegments=segments)
-        pages = list(
-            _pages(ddb.scan, seg_params, table=str(ref), limit=None, stats=seg_stats,
-                   progress=bar, can_limit_requests=False)
+    else:
+        pages = _parallel_stream(
+            ddb.scan, params, table=str(ref), stats=stats, segments=segments, limit=limit
         )
-        return pages, seg_stats
-
-    try:
-        with ThreadPoolExecutor(max_workers=min(segments, 32), thread_name_prefix="xacct-scan") as pool:
-            results = list(pool.map(run, range(segments)))
-    finally:
-        bar.close()
-    returned = 0
-    for pages, seg_stats in results:
-        stats.merge(seg_stats)
-        for items in pages:
-            if limit is not None:
-                items = items[: max(0, limit - returned)]
-            builder.add_items(items)
-            returned += len(items)
-    df = builder.to_frame()
-    df.attrs.update(stats.as_attrs())
-    return df
+    return _collect(pages, builder, stats, chunksize, bar)

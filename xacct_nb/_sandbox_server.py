@@ -51,13 +51,24 @@ def patch_moto() -> None:
     * A projection over an item holding a binary set (BS) fails with a 500:
       moto's ``DynamoType.to_regular_json`` base64-decodes B values but not
       BS members. Decode them too.
+    * DescribeTable always reports ``TableSizeBytes: 0``; report the size of
+      the items (DynamoDB's own figure is refreshed every six hours or so).
     """
     import base64
 
     from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
 
     if getattr(DynamoType, "_xacct_patched", False):
         return
+    describe = Table.describe
+
+    def describe_with_size(self: Any, base_key: str = "TableDescription") -> dict[str, Any]:
+        result = describe(self, base_key)
+        result[base_key]["TableSizeBytes"] = sum(item.size() for item in self.all_items())
+        return result
+
+    Table.describe = describe_with_size  # type: ignore[method-assign]
     original = DynamoType.to_regular_json
 
     def to_regular_json(self: Any) -> dict[str, Any]:
