@@ -222,3 +222,11 @@ def test_large_full_scan_warns_with_count_and_size(reader, sandbox, monkeypatch)
     assert len(df) == 3000
     # A filtered or limited scan is not a full scan: no warning (warnings are errors here).
     xn.read_scan(reader, sandbox.table, limit=10)
+
+
+def test_local_secondary_index_with_consistent_reads(reader, sandbox, full):
+    df = xn.read_query(reader, sandbox.table, "C-0011", index="order-id-index",
+                       sort=("begins_with", "O-001"), consistent=True)
+    expected = full[(full.customer_id == "C-0011") & full.order_id.str.startswith("O-001")]
+    assert list(df.order_id) == sorted(expected.order_id)
+    assert list(df.columns[:3]) == ["customer_id", "order_ts", "order_id"]

@@ -16,6 +16,7 @@ from typing import Any
 ORDERS_TABLE = "MyCrossAccountTable"
 PRIVATE_TABLE = "PrivateLedgerTable"
 STATUS_INDEX = "status-index"
+ORDER_ID_INDEX = "order-id-index"
 ORDER_COUNT = 3000
 CUSTOMER_COUNT = 120
 STATUSES = ("pending", "shipped", "delivered", "cancelled", "returned")

@@ -244,6 +244,17 @@ def seed(endpoint_url: str) -> dict[str, Any]:
             {"AttributeName": "customer_id", "AttributeType": "S"},
             {"AttributeName": "order_ts", "AttributeType": "S"},
             {"AttributeName": "status", "AttributeType": "S"},
+            {"AttributeName": "order_id", "AttributeType": "S"},
+        ],
+        LocalSecondaryIndexes=[
+            {
+                "IndexName": demo.ORDER_ID_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "customer_id", "KeyType": "HASH"},
+                    {"AttributeName": "order_id", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
         ],
         GlobalSecondaryIndexes=[
             {
