@@ -19,8 +19,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ._errors import InvalidArgumentError
+from ._evaluator import (
+    Decision,
+    Policy,
+    Request,
+    evaluate,
+    evaluate_cross_account,
+    principal_account,
+)
 
 __all__ = [
+    "Decision",
     "READ_ACTIONS",
     "WRITE_ACTIONS",
     "assume_role_policy",
@@ -28,6 +37,7 @@ __all__ = [
     "leading_keys_write_policy",
     "read_only_policy",
     "read_write_policy",
+    "simulate",
     "table_arn",
     "trust_policy",
 ]
@@ -249,3 +259,74 @@ def assume_role_policy(role_arns: str | Sequence[str]) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _named(policies: Any, kind: str) -> list[Policy]:
+    if policies is None:
+        return []
+    if isinstance(policies, Policy):
+        return [policies]
+    if isinstance(policies, dict) and "Statement" in policies:
+        return [Policy("policy", policies, kind)]
+    if isinstance(policies, dict):
+        return [Policy(str(name), doc, kind) for name, doc in policies.items()]
+    return [
+        p if isinstance(p, Policy) else Policy(f"policy {i + 1}", p, kind)
+        for i, p in enumerate(policies)
+    ]
+
+
+def simulate(
+    policies: Any,
+    action: str,
+    resource: str,
+    *,
+    principal: str | None = None,
+    context: dict[str, Any] | None = None,
+    resource_policy: dict[str, Any] | None = None,
+) -> Decision:
+    """Would ``principal``, holding ``policies``, be allowed ``action`` on ``resource``?
+
+    Decided offline by the evaluator the sandbox enforces with (AWS's
+    documented logic: explicit deny, then allow; both accounts must allow
+    across accounts). The :class:`Decision` names the deciding policy and
+    statement.
+
+    Parameters
+    ----------
+    policies
+        The caller's identity-based policies: one document, a list, or a
+        ``{name: document}`` mapping.
+    action
+        E.g. ``"dynamodb:Query"`` or ``"sts:AssumeRole"``.
+    resource
+        The table / index / role ARN.
+    principal
+        The caller's ARN; default: a session of a role in the resource's account.
+    context
+        Condition keys of the request, e.g. ``{"dynamodb:LeadingKeys": ["C-0001"]}``,
+        ``{"sts:ExternalId": "..."}``, ``{"aws:MultiFactorAuthPresent": True}``.
+    resource_policy
+        The resource's own policy: a table's resource policy or, for
+        ``sts:AssumeRole``, the role's trust policy.
+
+    >>> table = "arn:aws:dynamodb:us-east-1:222222222222:table/Orders"
+    >>> simulate(read_only_policy(table), "dynamodb:Query", table).allowed
+    True
+    >>> decision = simulate(read_only_policy(table), "dynamodb:PutItem", table)
+    >>> decision.decision, decision.reason
+    ('ImplicitDeny', 'no identity-based policy allows the dynamodb:PutItem action')
+    """
+    if not isinstance(action, str) or ":" not in action:
+        raise InvalidArgumentError(f"action must look like 'dynamodb:Query', not {action!r}.")
+    if not isinstance(resource, str) or not resource.startswith("arn:"):
+        raise InvalidArgumentError(f"resource must be an ARN, not {resource!r}.")
+    account = principal_account(resource)
+    if principal is None:
+        principal = f"arn:aws:sts::{account or '000000000000'}:assumed-role/SimulatedRole/simulate"
+    request = Request(principal, action, resource, dict(context or {}))
+    identity = _named(policies, "identity")
+    if resource_policy is None:
+        return evaluate(identity, request)
+    kind = "trust" if action.lower() == "sts:assumerole" else "resource"
+    return evaluate_cross_account(identity, _named(resource_policy, kind), request, account)
