@@ -171,11 +171,15 @@ def test_key_schema_argument_skips_describe_table(sandbox):
     assert calls == [1]  # DescribeTable once per session and table, then cached
 
 
-def test_unknown_table_is_a_clear_error(reader):
+def test_unknown_table_is_a_clear_error(reader, sandbox):
+    admin = sandbox.admin_session("B")  # may see every table of account B
     with pytest.raises(xn.TableNotFoundError, match="'NoSuchTable'.*ResourceNotFoundException"):
-        xn.read_scan(reader, "NoSuchTable")
+        xn.read_scan(admin, "NoSuchTable")
     with pytest.raises(xn.TableNotFoundError, match="Check the table name, the region"):
-        xn.read_query(reader, "NoSuchTable", "x")
+        xn.read_query(admin, "NoSuchTable", "x")
+    # The reader role may not even look: AWS answers AccessDenied, not "not found".
+    with pytest.raises(xn.AccessDeniedError, match="not authorized to perform: dynamodb:"):
+        xn.read_scan(reader, "NoSuchTable")
 
 
 @pytest.mark.parametrize(

@@ -101,7 +101,7 @@ def test_accounts_roles_and_policies_are_the_real_documents(sandbox):
     analyst_doc = analyst["PolicyDocument"]
     analyst_doc = json.loads(analyst_doc) if isinstance(analyst_doc, str) else analyst_doc
     assert analyst_doc["Statement"][0]["Resource"] == [
-        sandbox.reader_role_arn, sandbox.writer_role_arn
+        sandbox.reader_role_arn, sandbox.writer_role_arn, sandbox.requester_role_arn
     ]
 
 
@@ -165,13 +165,13 @@ def test_unknown_access_key_is_refused_in_aws_wire_format(sandbox):
 
 
 def test_callers_cannot_pick_their_account_with_motos_header(sandbox):
-    ddb = sandbox.analyst_session().client("dynamodb")
+    ddb = sandbox.admin_session("A").client("dynamodb")
 
     def spoof(request, **_):
         request.headers["x-moto-account-id"] = sandbox.account_b
 
     ddb.meta.events.register("before-sign", spoof)
-    # The analyst lives in account A, which owns no tables.
+    # Account A's administrator stays in account A, which owns no tables.
     assert ddb.list_tables()["TableNames"] == []
 
 

@@ -230,14 +230,16 @@ def test_mfa_errors(sandbox):
 
 
 @pytest.mark.sandbox
-def test_role_chaining_is_clamped_with_a_warning(sandbox, reader):
+def test_role_chaining_is_clamped_with_a_warning(sandbox):
+    # The seed's pattern: the analyst takes account A's role, which takes B's.
+    requester = xn.assume_role(sandbox.requester_role_arn, source_session=sandbox.analyst_session())
     with pytest.warns(UserWarning, match="clamped to 3600.*role chaining"):
         chained = xn.assume_role(sandbox.writer_role_arn, external_id=sandbox.external_id,
-                                 source_session=reader, duration_seconds=7200)
+                                 source_session=requester, duration_seconds=7200)
     remaining = (xn.whoami(chained)["Expiration"] - datetime.now(UTC)).total_seconds()
     assert remaining <= 3600
     # What AWS (and the sandbox) answer when nobody clamps:
-    sts = reader.client("sts")
+    sts = requester.client("sts")
     with pytest.raises(Exception, match="1 hour session limit for roles assumed by role chaining"):
         sts.assume_role(RoleArn=sandbox.writer_role_arn, RoleSessionName="raw",
                         ExternalId=sandbox.external_id, DurationSeconds=7200)
@@ -311,7 +313,9 @@ def test_no_secret_anywhere_in_a_full_lifecycle(timed_sandbox, monkeypatch, capl
         session.client("dynamodb").describe_table(TableName=sb.table)
     with pytest.warns(UserWarning) as chained_warning:
         chained = xn.assume_role(sb.writer_role_arn, external_id=sb.external_id,
-                                 source_session=session, duration_seconds=7200)
+                                 source_session=xn.assume_role(sb.requester_role_arn,
+                                                               source_session=source),
+                                 duration_seconds=7200)
     texts += [str(w.message) for w in chained_warning]
     secrets += [chained.get_credentials().get_frozen_credentials().token]
     failures = [

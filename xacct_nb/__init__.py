@@ -27,8 +27,10 @@ from ._errors import (
     XacctError,
 )
 from ._read import read_query, read_scan
+from ._read_items import read_items
 from ._sessions import assume_role, whoami
 from ._version import __version__
+from ._write import WriteReport, write_frame
 
 __all__ = [
     "AccessDeniedError",
@@ -43,13 +45,16 @@ __all__ = [
     "SandboxError",
     "TableNotFoundError",
     "ThrottledError",
+    "WriteReport",
     "XacctError",
     "__version__",
     "assume_role",
     "connect",
     "policies",
+    "read_items",
     "read_query",
     "read_scan",
     "sandbox",
     "whoami",
+    "write_frame",
 ]

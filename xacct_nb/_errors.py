@@ -2,8 +2,10 @@
 
 Every error the package raises derives from :class:`XacctError`, so one
 ``except xn.XacctError`` catches them all. botocore's ``ClientError`` never
-escapes raw: :func:`translate_client_error` maps it onto this hierarchy and
-keeps the original as ``__cause__``::
+escapes raw: :func:`translate_client_error` maps it onto this hierarchy,
+keeping AWS's code and message as attributes (``.code``, ``.aws_message``,
+``.operation``); callers raise the result ``from None``, so a notebook shows
+one clear message instead of botocore's internals::
 
     XacctError
     ├── InvalidArgumentError      bad input, caught before any request is sent
@@ -141,8 +143,8 @@ class IncompleteWriteError(AwsError):
 
 # AWS error code -> (exception class, what to do next).
 _ACCESS_HINT = (
-    "Run xn.verify_access(session, table) to see every action the role may do, "
-    "and xn.policies to generate the policy that allows it."
+    "The role's policies (or the table's) do not allow this: xn.policies generates the "
+    "policy that does, and xn.policies.simulate tests a policy offline."
 )
 ERROR_CODES: dict[str, tuple[type[AwsError], str]] = {
     "AccessDeniedException": (AccessDeniedError, _ACCESS_HINT),
@@ -179,12 +181,12 @@ ERROR_CODES: dict[str, tuple[type[AwsError], str]] = {
     ),
     "ProvisionedThroughputExceededException": (
         ThrottledError,
-        "The table's capacity is exhausted: retry later, lower `segments`, or ask "
-        "the owner for more capacity.",
+        "The table's capacity is exhausted: retry later, read with fewer `segments` or "
+        "write smaller frames, or ask the owner for more capacity.",
     ),
     "ThrottlingException": (
         ThrottledError,
-        "Requests were throttled: retry later or lower `segments`.",
+        "Requests were throttled: retry later, with fewer `segments` or smaller writes.",
     ),
     "RequestLimitExceeded": (
         ThrottledError,
@@ -227,11 +229,13 @@ def translate_client_error(
             what += f" on table {table!r}"
     if role_arn:
         what += f" (as {role_arn})"
-    message = f"{what} failed: {code}: {aws_message}. {hint}"
+    message = f"{what} failed: {code}: {aws_message.rstrip('.')}. {hint}"
     if cls is InvalidArgumentError:
         exc: XacctError = InvalidArgumentError(message)
         exc.code = code  # type: ignore[attr-defined]
         exc.aws_message = aws_message  # type: ignore[attr-defined]
+        exc.operation = operation  # type: ignore[attr-defined]
+        exc.table = table  # type: ignore[attr-defined]
         return exc
     return cls(
         message,

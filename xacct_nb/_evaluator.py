@@ -82,6 +82,8 @@ class Decision:
     policy: str | None = None
     statement: Mapping[str, Any] | None = None
     reason: str = ""
+    #: which side decided or is missing an allow: "identity", "resource" or "trust"
+    side: str = "identity"
 
     @property
     def allowed(self) -> bool:
@@ -359,10 +361,10 @@ def _scan(policies: Iterable[Policy], request: Request) -> tuple[Decision | None
             effect = statement.get("Effect")
             if effect == "Deny" and deny is None:
                 deny = Decision(EXPLICIT_DENY, policy.name, statement,
-                                f"explicit deny in {policy.kind} policy {policy.name}")
+                                f"explicit deny in {policy.kind} policy {policy.name}", policy.kind)
             elif effect == "Allow" and allow is None:
                 allow = Decision(ALLOW, policy.name, statement,
-                                 f"allowed by {policy.kind} policy {policy.name}")
+                                 f"allowed by {policy.kind} policy {policy.name}", policy.kind)
     return deny, allow
 
 
@@ -379,7 +381,8 @@ def evaluate(policies: Iterable[Policy], request: Request) -> Decision:
         return allow
     kinds = {p.kind for p in policies} or {"identity"}
     what = " or ".join(sorted(f"{k}-based" for k in kinds))
-    return Decision(IMPLICIT_DENY, reason=f"no {what} policy allows the {request.action} action")
+    return Decision(IMPLICIT_DENY, reason=f"no {what} policy allows the {request.action} action",
+                    side=min(kinds))
 
 
 def evaluate_cross_account(
@@ -416,11 +419,13 @@ def evaluate_cross_account(
             IMPLICIT_DENY,
             reason=f"no identity-based policy allows the {request.action} action",
         )
-    side = "trust" if any(p.kind == "trust" for p in resource_policies) else "resource-based"
+    side = "trust" if any(p.kind == "trust" for p in resource_policies) else "resource"
+    label = "trust" if side == "trust" else "resource-based"
     return Decision(
         IMPLICIT_DENY,
         reason=(
-            f"the {side} policy of the resource's account does not allow the "
+            f"the {label} policy of the resource's account does not allow the "
             f"{request.action} action for this principal"
         ),
+        side=side,
     )

@@ -1,4 +1,4 @@
-"""Query and Scan into pandas DataFrames.
+"""Query and Scan into pandas DataFrames (BatchGetItem is in ``_read_items``).
 
 A read travels one way: session -> pages of raw items -> :class:`FrameBuilder`
 -> DataFrame. Every page is followed until ``LastEvaluatedKey`` is gone

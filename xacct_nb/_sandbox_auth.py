@@ -38,6 +38,16 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 from xml.sax.saxutils import escape
 
+from ._evaluator import EXPLICIT_DENY, Decision, Policy, Request, evaluate_cross_account
+from ._sandbox_requests import (
+    Access,
+    dynamodb_accesses,
+    iam_access,
+    identity_policies,
+    table_policy,
+    trust_policy,
+)
+
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 App = Callable[[Environ, StartResponse], Iterable[bytes]]
@@ -47,8 +57,8 @@ _ALNUM = string.ascii_uppercase + string.digits
 CHAINED_MAX_SECONDS = 3600
 
 
-def credential_scope(environ: Environ) -> tuple[str | None, str | None]:
-    """(access key id, signing service) of a SigV4 request, or (None, None)."""
+def credential_scope(environ: Environ) -> tuple[str | None, str | None, str]:
+    """(access key id, signing service, region) of a SigV4 request, or (None, None, "")."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
     scope = ""
     if "Credential=" in auth:
@@ -59,8 +69,8 @@ def credential_scope(environ: Environ) -> tuple[str | None, str | None]:
                 scope = unquote(part.split("=", 1)[1])
     parts = scope.split("/")
     if len(parts) != 5:
-        return None, None
-    return parts[0], parts[3]
+        return None, None, ""
+    return parts[0], parts[3], parts[2]
 
 
 def read_body(environ: Environ) -> bytes:
@@ -102,6 +112,19 @@ def error_response(
     reason = {400: "Bad Request", 403: "Forbidden"}.get(status, "Error")
     headers.append(("Content-Length", str(len(body))))
     return f"{status} {reason}", headers, body
+
+
+def denial_message(principal: str, access: Access, decision: Decision) -> str:
+    """AWS's AccessDenied message for ``decision`` (the enhanced form with its reason)."""
+    head = (
+        f"User: {principal} is not authorized to perform: {access.action} on resource: "
+        f"{access.resource}"
+    )
+    if decision.decision == EXPLICIT_DENY:
+        kind = "an identity-based" if decision.side == "identity" else "a resource-based"
+        return f"{head} with an explicit deny in {kind} policy"
+    kind = "identity-based" if decision.side == "identity" else "resource-based"
+    return f"{head} because no {kind} policy allows the {access.action} action"
 
 
 def _iso(moment: datetime) -> str:
@@ -153,6 +176,8 @@ class AuthorizationLayer:
         self.page_items = page_items
         self.mfa_devices: dict[str, str] = {}
         self.sessions: dict[str, Identity] = {}
+        #: the last decisions (principal ARN, access, decision), for explanations
+        self.decisions: list[tuple[str, Access, Decision]] = []
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -181,7 +206,7 @@ class AuthorizationLayer:
         if not self.enforce:
             return self.app(environ, start_response)
         environ.pop("HTTP_X_MOTO_ACCOUNT_ID", None)
-        access_key, service = credential_scope(environ)
+        access_key, service, region = credential_scope(environ)
         ddb = service == "dynamodb"
         if access_key is None:
             return self._send(start_response, service, 403 if not ddb else 400,
@@ -207,11 +232,66 @@ class AuthorizationLayer:
                 return self._sts(environ, start_response, identity)
             except StsError as exc:
                 return self._send(start_response, service, exc.status, exc.code, exc.message)
+        if service == "iam":
+            form = {k: v[0] for k, v in parse_qs(read_body(environ).decode()).items()}
+            access = iam_access(form.get("Action", ""), form, identity.account)
+            decision = self.decide(identity, access, [])
+            if not decision.allowed:
+                return self._send(start_response, service, 403, "AccessDenied",
+                                  denial_message(identity.arn, access, decision))
         if ddb:
             target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
+            try:
+                body = json.loads(read_body(environ) or b"{}")
+            except ValueError:
+                body = {}
+            for access in dynamodb_accesses(target, body, identity.account, region or "us-east-1"):
+                table_arn = access.resource.split("/index/")[0]
+                resource_policy = (
+                    table_policy(access.account, region or "us-east-1", table_arn)
+                    if ":table/" in table_arn and not table_arn.endswith("/*") else None
+                )
+                decision = self.decide(identity, access, [resource_policy] if resource_policy else [])
+                if not decision.allowed:
+                    return self._send(start_response, service, 400, "AccessDeniedException",
+                                      denial_message(identity.arn, access, decision))
+                if access.account != identity.account:
+                    environ["HTTP_X_MOTO_ACCOUNT_ID"] = access.account  # by table ARN
             if target in ("Query", "Scan"):
                 self._cap_page(environ)
         return self.app(environ, start_response)
+
+    # -- authorization ---------------------------------------------------------
+    def global_context(self, identity: Identity) -> dict[str, Any]:
+        """The ``aws:*`` condition keys AWS adds to every request of this caller."""
+        principal_arn = identity.arn
+        if identity.kind == "role-session":
+            parts = identity.arn.split(":")
+            principal_arn = f"arn:aws:iam::{parts[4]}:role/{parts[5].split('/')[1]}"
+        context: dict[str, Any] = {
+            "aws:PrincipalAccount": identity.account,
+            "aws:PrincipalArn": principal_arn,
+            "aws:CurrentTime": self.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "aws:EpochTime": str(int(self.now().timestamp())),
+            "aws:SecureTransport": "false",
+            "aws:PrincipalType": "AssumedRole" if identity.kind == "role-session" else "User",
+        }
+        if identity.kind != "user":  # only temporary credentials carry MFA context
+            context["aws:MultiFactorAuthPresent"] = identity.mfa
+        if identity.user_id:
+            context["aws:userid"] = identity.user_id
+        return context
+
+    def decide(self, identity: Identity, access: Access, resource_policies: list[Policy]) -> Decision:
+        """The evaluator's decision for one access by ``identity``."""
+        context = {**self.global_context(identity), **access.context}
+        request = Request(identity.arn, access.action, access.resource, context)
+        identity_side = identity_policies(identity.account, identity.arn, identity.kind)
+        decision = evaluate_cross_account(identity_side, resource_policies, request, access.account)
+        with self._lock:
+            self.decisions.append((identity.arn, access, decision))
+            del self.decisions[:-200]
+        return decision
 
     @staticmethod
     def _send(
@@ -309,6 +389,21 @@ class AuthorizationLayer:
     ) -> Iterable[bytes]:
         role_arn = form.get("RoleArn", "")
         duration = int(form.get("DurationSeconds", 3600))
+        context: dict[str, Any] = {}
+        if "ExternalId" in form:
+            context["sts:ExternalId"] = form["ExternalId"]
+        if "SourceIdentity" in form:
+            context["sts:SourceIdentity"] = form["SourceIdentity"]
+        role_account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else caller.account
+        access = Access("sts:AssumeRole", role_arn, role_account, context)
+        trust = trust_policy(role_arn)
+        decision = self.decide(caller, access, [trust] if trust else [])
+        if trust is None or not decision.allowed:
+            raise StsError(
+                403, "AccessDenied",
+                f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: "
+                f"{role_arn}",
+            )
         if caller.kind == "role-session" and duration > CHAINED_MAX_SECONDS:
             raise StsError(
                 400, "ValidationError",

@@ -184,7 +184,8 @@ def seed(endpoint_url: str) -> dict[str, Any]:
     # Account A: the analyst (may assume B's roles), the seed's requester role, an admin.
     iam_a = _admin_client(endpoint_url, "iam", ACCOUNT_A)
     analyst = _new_user(
-        iam_a, ANALYST_USER, "AssumeCrossAccountRoles", policies.assume_role_policy([reader, writer])
+        iam_a, ANALYST_USER, "AssumeCrossAccountRoles",
+        policies.assume_role_policy([reader, writer, requester]),
     )
     admin_a = _new_user(iam_a, ADMIN_USER, "AdministratorAccess", admin_policy)
     iam_a.create_virtual_mfa_device(VirtualMFADeviceName=ANALYST_USER)

@@ -430,9 +430,11 @@ def assume_role(
         try:
             response = sts.assume_role(**params)
         except ClientError as exc:
-            err = translate_client_error(exc, role_arn=role_arn, what=f"AssumeRole of {role_arn}")
+            err = translate_client_error(exc, role_arn=role_arn)
             raise AssumeRoleError(
-                f"{err} {_explain_assume_failure(err, role_arn, external_id, mfa_serial is not None)}",
+                f"AssumeRole of {role_arn} was refused: {getattr(err, 'code', '')}: "
+                f"{getattr(err, 'aws_message', '')}. "
+                f"{_explain_assume_failure(err, role_arn, external_id, mfa_serial is not None)}",
                 code=getattr(err, "code", ""),
                 operation="AssumeRole",
                 aws_message=getattr(err, "aws_message", ""),

@@ -1,0 +1,354 @@
+"""BatchGetItem into a pandas DataFrame: many items by their keys.
+
+A read travels one way: keys (dicts, tuples, scalars or a DataFrame) ->
+validated and serialized (:func:`~xacct_nb._expressions.serialize_key`) ->
+distinct keys in first-asked order -> batches of 100 -> ``UnprocessedKeys``
+re-sent with exponential backoff and full jitter (bounded) -> items matched
+back to their keys -> :class:`~xacct_nb._decode.FrameBuilder` -> DataFrame,
+one row per distinct key found, in the order the keys were asked for.
+
+Keys not found are not an error: they are listed in
+``df.attrs["missing_keys"]``. A read that cannot finish raises
+:class:`~xacct_nb.IncompleteReadError` and never returns a partial frame.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ._clients import client
+from ._decode import FrameBuilder
+from ._errors import IncompleteReadError, InvalidArgumentError, translate_client_error
+from ._expressions import build_expressions, serialize_key
+from ._schema import KeySchema, key_schema_for, parse_table
+
+__all__ = ["canonical_key", "read_items"]
+
+#: Keys per BatchGetItem request (DynamoDB's maximum).
+BATCH_SIZE = 100
+#: BatchGetItem requests per batch while DynamoDB keeps returning UnprocessedKeys.
+MAX_ATTEMPTS = 8
+#: Backoff between those requests: a uniform random wait in
+#: ``[0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))]`` seconds ("full jitter").
+BACKOFF_BASE = 0.05
+BACKOFF_CAP = 5.0
+
+_TYPE_NAMES = {"S": "string", "N": "number", "B": "binary"}
+
+
+def canonical_key(item: Mapping[str, Any], names: Sequence[str]) -> tuple[Any, ...]:
+    """A hashable form of an item's key in which equal DynamoDB keys are equal.
+
+    Numbers compare by value (``"1"`` and ``"1.0"`` are one key, as in
+    DynamoDB); binary values are bytes whether given as bytes or base64 text.
+
+    >>> canonical_key({"pk": {"S": "a"}, "sk": {"N": "1.0"}}, ["pk", "sk"]) == (
+    ...     canonical_key({"pk": {"S": "a"}, "sk": {"N": "1"}}, ["pk", "sk"]))
+    True
+    """
+    out: list[Any] = []
+    for name in names:
+        ((tag, value),) = item[name].items()
+        if tag == "N":
+            value = Decimal(value)
+        elif tag == "B":
+            value = base64.b64decode(value) if isinstance(value, str) else bytes(value)
+        out.append((tag, value))
+    return tuple(out)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return value != value
+    return False
+
+
+def _key_rows(keys: Any, names: tuple[str, ...], table: str) -> list[tuple[Any, ...]]:
+    """The keys as tuples of values in key-schema order (no serialization yet)."""
+    shape = " and ".join(repr(n) for n in names)
+    if isinstance(keys, pd.DataFrame):
+        absent = [n for n in names if n not in keys.columns]
+        if absent:
+            raise InvalidArgumentError(
+                f"keys has no column {absent[0]!r}, a key attribute of table {table!r} "
+                f"(its key: {', '.join(names)})."
+            )
+        return list(zip(*(keys[n].tolist() for n in names), strict=True))
+    if isinstance(keys, (Mapping, str, bytes)) or not isinstance(keys, Iterable):
+        raise InvalidArgumentError(
+            f"keys must be a list of keys (dicts like {{{', '.join(f'{n!r}: ...' for n in names)}}}"
+            + (", or values of the partition key" if len(names) == 1 else ", or tuples")
+            + f") or a DataFrame with the key columns, not {type(keys).__name__}. "
+            "To read one key, pass a list of one."
+        )
+    rows: list[tuple[Any, ...]] = []
+    for i, key in enumerate(keys):
+        if isinstance(key, Mapping):
+            unknown = [k for k in key if k not in names]
+            if unknown:
+                raise InvalidArgumentError(
+                    f"keys[{i}]: {unknown[0]!r} is not a key attribute of table {table!r}; "
+                    f"its key is {shape}."
+                )
+            absent = [n for n in names if n not in key]
+            if absent:
+                raise InvalidArgumentError(
+                    f"keys[{i}] has no {absent[0]!r}: every key of table {table!r} needs {shape}."
+                )
+            rows.append(tuple(key[n] for n in names))
+        elif isinstance(key, (tuple, list)):
+            if len(key) != len(names):
+                raise InvalidArgumentError(
+                    f"keys[{i}] = {key!r} has {len(key)} value{'' if len(key) == 1 else 's'}; "
+                    f"keys of table {table!r} have {len(names)}: {shape}, in that order."
+                )
+            rows.append(tuple(key))
+        elif len(names) == 1:
+            rows.append((key,))
+        else:
+            raise InvalidArgumentError(
+                f"keys[{i}] = {key!r} is a single value, but table {table!r} has a composite key "
+                f"({shape}): give each key as a dict {{{names[0]!r}: ..., {names[1]!r}: ...}} or "
+                f"a tuple in that order."
+            )
+    return rows
+
+
+def _serialize_keys(
+    rows: list[tuple[Any, ...]], schema: KeySchema, table: str
+) -> list[dict[str, dict[str, Any]]]:
+    names = schema.key_names
+    wire_keys: list[dict[str, dict[str, Any]]] = []
+    for i, row in enumerate(rows):
+        for name, value in zip(names, row, strict=True):
+            if _is_missing(value):
+                raise InvalidArgumentError(
+                    f"keys[{i}] has no value for {name!r} ({value!r}); every key of table "
+                    f"{table!r} needs a value for each key attribute."
+                )
+        try:
+            wire = serialize_key(dict(zip(names, row, strict=True)))
+        except InvalidArgumentError as exc:
+            raise InvalidArgumentError(f"keys[{i}]: {exc}") from None
+        for name in names:
+            expected = schema.attribute_types.get(name)
+            tag = next(iter(wire[name]))
+            if expected and tag != expected:
+                raise InvalidArgumentError(
+                    f"keys[{i}]: {name!r} of table {table!r} is a "
+                    f"{_TYPE_NAMES.get(expected, expected)} ({expected}), got "
+                    f"{type(row[names.index(name)]).__name__} {row[names.index(name)]!r}."
+                )
+        wire_keys.append(wire)
+    return wire_keys
+
+
+def _projection(columns: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """ProjectionExpression of the key attributes (always) and ``columns``."""
+    if columns is None:
+        return {}
+    wanted = [columns] if isinstance(columns, str) else columns
+    if not isinstance(wanted, (list, tuple)) or not all(isinstance(c, str) for c in wanted):
+        raise InvalidArgumentError(
+            f"columns must be a list of attribute names (str), not {columns!r}."
+        )
+    rest = [c for c in dict.fromkeys(wanted) if c not in names]
+    params = build_expressions(columns=rest) if rest else {}
+    key_placeholders = {f"#k{i}": name for i, name in enumerate(names)}
+    parts = list(key_placeholders)
+    if rest:
+        parts.append(params["ProjectionExpression"])
+    return {
+        "ProjectionExpression": ", ".join(parts),
+        "ExpressionAttributeNames": {**key_placeholders, **params.get("ExpressionAttributeNames", {})},
+    }
+
+
+def _backoff(attempt: int) -> float:
+    return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))
+
+
+def read_items(
+    session: Any,
+    table: str,
+    keys: Any,
+    *,
+    columns: Any = None,
+    consistent: bool = False,
+    numbers: str = "auto",
+    flatten: bool = False,
+    key_schema: Any = None,
+) -> pd.DataFrame:
+    """Read items by their keys (BatchGetItem) into a typed DataFrame.
+
+    Any number of keys: they are sent 100 to a request, and keys DynamoDB
+    returns as ``UnprocessedKeys`` are asked again with exponential backoff
+    and jitter (at most :data:`MAX_ATTEMPTS` requests per batch).
+
+    Rows come back in the order the keys were asked for, one row per
+    **distinct** key (a key asked twice gives one row, at its first
+    position; DynamoDB refuses duplicates in one request). Keys that do not
+    exist are not an error: they have no row and are listed in
+    ``df.attrs["missing_keys"]``.
+
+    Parameters
+    ----------
+    session
+        A ``boto3.Session`` (e.g. from :func:`xacct_nb.assume_role`).
+    table
+        Table name or table ARN.
+    keys
+        A list of dicts ``{"customer_id": "C-0001", "order_ts": "..."}``; a
+        list of tuples in key-schema order; for a table with a partition
+        key only, a list of its values; or a DataFrame with the key columns
+        (other columns are ignored, so a frame read earlier can be passed).
+    columns
+        Attributes to return (``ProjectionExpression``; ``"a.b"`` is a
+        document path). The key attributes are always returned, as the
+        first columns, so that every row says which key it answers.
+    consistent
+        Strongly consistent reads.
+    numbers
+        ``"auto"``, ``"decimal"`` or ``"float"`` (see the type contract).
+    flatten
+        Turn maps into ``parent.child`` columns.
+    key_schema
+        Key names, to skip DescribeTable: ``"pk"`` or ``("pk", "sk")``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Key columns first. ``df.attrs``: ``requested`` (keys given),
+        ``duplicate_keys`` (of those, repeats), ``found``, ``missing_keys``
+        (the keys not found, as dicts), ``consumed_capacity``, ``pages``
+        (BatchGetItem requests), ``retries`` (requests sent again: for
+        ``UnprocessedKeys``, and botocore's own retries of throttled or failed
+        requests), ``count``, ``scanned_count``, ``segments``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        A key lacks a key attribute, names another attribute, has a value
+        of the wrong type or a missing value; nothing was sent.
+    IncompleteReadError
+        Keys were still unprocessed after every attempt, or the connection
+        failed; no partial frame is returned.
+
+    Examples
+    --------
+    >>> df = read_items(session, "MyCrossAccountTable",             # doctest: +SKIP
+    ...                 [{"customer_id": "C-0001", "order_ts": "2026-03-02T10:00:00Z"},
+    ...                  ("C-0002", "2026-04-01T08:30:00Z")], columns=["total"])
+    >>> df.attrs["missing_keys"]                                    # doctest: +SKIP
+    []
+    """
+    if not isinstance(consistent, (bool, np.bool_)):
+        raise InvalidArgumentError(f"consistent must be True or False, not {consistent!r}.")
+    ref = parse_table(table)
+    name = str(ref)
+    schema = key_schema_for(session, ref, key_schema)
+    names = schema.key_names
+    builder = FrameBuilder(numbers=numbers, flatten=flatten, key_names=names)
+    projection = _projection(columns, names)
+    rows = _key_rows(keys, names, name)
+    wire_keys = _serialize_keys(rows, schema, name)
+
+    # Distinct keys, in first-asked order.
+    distinct: dict[tuple[Any, ...], int] = {}
+    for i, wire in enumerate(wire_keys):
+        distinct.setdefault(canonical_key(wire, names), i)
+    order = list(distinct)
+
+    ddb = client(session, "dynamodb")
+    found: dict[tuple[Any, ...], dict[str, Any]] = {}
+    capacity = 0.0
+    requests = 0
+    retries = 0
+    entry_base: dict[str, Any] = dict(projection)
+    if consistent:
+        entry_base["ConsistentRead"] = True
+    for start in range(0, len(order), BATCH_SIZE):
+        pending = [wire_keys[distinct[k]] for k in order[start : start + BATCH_SIZE]]
+        attempt = 0
+        while pending:
+            attempt += 1
+            try:
+                response = ddb.batch_get_item(
+                    RequestItems={ref.request_name: {**entry_base, "Keys": pending}},
+                    ReturnConsumedCapacity="TOTAL",
+                )
+            except ClientError as exc:
+                raise translate_client_error(
+                    exc, table=name, what=f"BatchGetItem on table {name!r}"
+                ) from exc
+            except BotoCoreError as exc:
+                raise IncompleteReadError(
+                    f"BatchGetItem on table {name!r} failed after {len(found):,} of "
+                    f"{len(order):,} keys were read: {exc}. Nothing partial is returned; "
+                    "retry the call.",
+                    operation="BatchGetItem",
+                    table=name,
+                ) from exc
+            requests += 1
+            retries += int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
+            for cc in response.get("ConsumedCapacity") or []:
+                capacity += float(cc.get("CapacityUnits", 0.0) or 0.0)
+            for items in (response.get("Responses") or {}).values():
+                for item in items:
+                    found[canonical_key(item, names)] = item
+            pending = [
+                key
+                for entry in (response.get("UnprocessedKeys") or {}).values()
+                for key in entry.get("Keys", [])
+            ]
+            if not pending:
+                break
+            if attempt >= MAX_ATTEMPTS:
+                remaining = len(pending) + max(0, len(order) - (start + BATCH_SIZE))
+                raise IncompleteReadError(
+                    f"BatchGetItem on table {name!r}: {len(pending):,} keys were still "
+                    f"unprocessed after {attempt} requests ({remaining:,} of the "
+                    f"{len(order):,} distinct keys unread). DynamoDB returns UnprocessedKeys "
+                    "when the table's read capacity is exhausted: retry later, ask for fewer "
+                    "keys at a time, or ask the owner for more capacity. Nothing partial is "
+                    "returned.",
+                    operation="BatchGetItem",
+                    table=name,
+                )
+            retries += 1
+            time.sleep(_backoff(attempt))
+
+    ordered = [found[k] for k in order if k in found]
+    missing = [dict(zip(names, rows[distinct[k]], strict=True)) for k in order if k not in found]
+    builder.add_items(ordered)
+    df = builder.to_frame()
+    if columns is not None and len(df.columns):
+        wanted = [columns] if isinstance(columns, str) else list(columns)
+        first = list(names) + [c for c in dict.fromkeys(wanted) if c in df.columns and c not in names]
+        df = df[first + [c for c in df.columns if c not in first]]
+    df.attrs.update(
+        {
+            "consumed_capacity": capacity,
+            "scanned_count": len(ordered),
+            "count": len(ordered),
+            "pages": requests,
+            "segments": 1,
+            "retries": retries,
+            "requested": len(rows),
+            "duplicate_keys": len(rows) - len(order),
+            "found": len(ordered),
+            "missing_keys": missing,
+        }
+    )
+    return df

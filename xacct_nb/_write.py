@@ -1,0 +1,1082 @@
+"""DataFrames into DynamoDB tables with BatchWriteItem.
+
+A write travels one way: DataFrame -> wire values, column by column
+(:func:`to_attribute_value` is the one conversion rule) -> items, checked
+before anything is sent -> duplicates resolved over the whole frame (the
+last row of a key wins) -> batches of 25 put requests -> ``UnprocessedItems``
+re-sent with exponential backoff and full jitter -> :class:`WriteReport`.
+
+The checks, per row: the table's key attributes are present, of the types
+DescribeTable declares, not empty and within DynamoDB's key size limits;
+attributes that are keys of an index, when present, are of their declared
+type and not empty (DynamoDB would refuse the whole batch otherwise); every
+value can be stored; the item is at most 400 KB (:func:`item_size`).
+
+Every row of the frame ends in exactly one place:
+
+* written (``report.rows_written``);
+* ``report.failed``: the original rows (index and columns) plus an ``_error``
+  column saying why: rejected by a check, refused by AWS, or not written
+  because the write stopped (throttled for good, interrupted);
+* dropped as an earlier duplicate of a key that a later row writes
+  (``report.duplicates_dropped``, labels in ``report.duplicate_labels``).
+
+What raises and what returns:
+
+* rows rejected by the checks do not stop the others: the report comes back
+  with them in ``failed`` (``report.ok`` is False, and a warning is logged);
+* a batch AWS refuses (``AccessDeniedException``, e.g. a role limited to some
+  partitions with ``dynamodb:LeadingKeys``, or ``ValidationException``) fails
+  those rows and the write goes on with the next batches; at the end
+  :class:`~xacct_nb.IncompleteWriteError` is raised, its ``.report`` holding
+  every unwritten row;
+* anything else that stops a batch for good (throttling or 5xx after
+  botocore's retries, ``UnprocessedItems`` after :data:`MAX_ATTEMPTS`
+  requests, expired credentials, a missing table, a dropped connection) or a
+  ``KeyboardInterrupt`` stops the write at once: that batch's unconfirmed rows
+  and every row not yet sent go to ``failed`` and ``IncompleteWriteError`` is
+  raised (``from`` the cause, the ``KeyboardInterrupt`` included). An
+  interrupt while the frame is still being converted, before any request, is
+  not caught: nothing was written.
+
+Rows in ``failed`` may be written again as they are
+(``report.failed.drop(columns="_error")``): a put of the same item twice
+leaves the table as one put does.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gc
+import html
+import logging
+import math
+import numbers
+import random
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ._clients import client
+from ._errors import IncompleteWriteError, InvalidArgumentError, translate_client_error
+from ._read import _interactive
+from ._read_items import canonical_key
+from ._schema import KeySchema, key_schema_for, parse_table
+
+__all__ = ["WriteReport", "item_size", "to_attribute_value", "write_frame"]
+
+logger = logging.getLogger("xacct_nb")
+
+#: PutRequests per BatchWriteItem request (DynamoDB's maximum).
+BATCH_SIZE = 25
+#: DynamoDB's item size limit, in bytes.
+MAX_ITEM_BYTES = 400 * 1024
+#: DynamoDB's limits on key values, in bytes.
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
+#: BatchWriteItem requests per batch while DynamoDB keeps returning UnprocessedItems.
+MAX_ATTEMPTS = 8
+#: Backoff between those requests: a uniform random wait in
+#: ``[0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))]`` seconds ("full jitter").
+BACKOFF_BASE = 0.05
+BACKOFF_CAP = 5.0
+#: botocore ``Config`` overrides for the write client (throttling and 5xx are
+#: retried by botocore: standard mode, 8 attempts, see ``_clients``).
+CLIENT_CONFIG: dict[str, Any] = {}
+#: AWS error codes that fail one batch and let the write go on with the next.
+PER_BATCH_ERRORS = frozenset({"AccessDeniedException", "ValidationException"})
+
+_KEY_TYPE_NAMES = {"S": "string", "N": "number", "B": "binary"}
+_MAX_NUMBER = 10**126
+_FLOAT_MAX = 1e126
+_FLOAT_MIN = 1e-130
+_ACCEPTED = (
+    "str, int, float, Decimal, bool, bytes, datetime/date/Timestamp, timedelta, "
+    "list/tuple, dict with str keys, or a set of str, numbers or bytes"
+)
+_NUMBER_LIMITS = (
+    "DynamoDB numbers have at most 38 significant digits and a magnitude "
+    "from 1E-130 to 9.99E+125"
+)
+
+
+class _Rejected(Exception):
+    """A value (or row) that cannot be written; the message is the reason."""
+
+
+# ---------------------------------------------------------------------------
+# Values
+# ---------------------------------------------------------------------------
+
+
+def to_attribute_value(value: Any) -> dict[str, Any] | None:
+    """Convert one cell to a DynamoDB attribute value (low-level wire form).
+
+    This is the rule :func:`write_frame` applies to every cell.
+
+    Parameters
+    ----------
+    value : Any
+        * ``str`` (and ``numpy.str_``) -> ``S`` (the empty string too);
+        * ``bool`` / ``numpy.bool_`` -> ``BOOL`` (checked before integers);
+        * Python / numpy integers -> ``N``, exactly (also beyond int64);
+        * floats (Python, numpy float16/32/64) -> ``N`` written as their
+          shortest round-trip text (``0.1`` -> ``"0.1"``, ``1e-07`` ->
+          ``"1e-07"``), so reading it back gives the same float and
+          ``numbers="decimal"`` gives ``Decimal("0.1")``;
+        * ``Decimal`` -> ``N``, exactly;
+        * ``bytes`` / ``bytearray`` / ``memoryview`` -> ``B``;
+        * ``datetime`` / ``pandas.Timestamp`` / ``numpy.datetime64`` / ``date``
+          / ``time`` -> ``S`` in ISO 8601 (``isoformat()``: an aware value keeps
+          its offset, a naive one is written as it is, without a zone);
+        * ``timedelta`` / ``pandas.Timedelta`` / ``numpy.timedelta64`` -> ``S``,
+          an ISO 8601 duration (``"P1DT2H0M3S"``, ``pandas.Timedelta.isoformat``),
+          which ``pd.Timedelta(text)`` reads back;
+        * ``list`` / ``tuple`` / 1-d ``numpy.ndarray`` -> ``L``; ``dict`` (str
+          keys) -> ``M``, recursively;
+        * ``set`` / ``frozenset`` -> ``SS`` / ``NS`` / ``BS`` by member type.
+
+    Returns
+    -------
+    dict or None
+        The wire form, e.g. ``{"N": "0.1"}``; None when the value is missing
+        and the attribute is left out of the item: ``None``, NaN, ``pd.NA``,
+        ``NaT``, ``Decimal("NaN")`` and empty sets (DynamoDB rejects empty
+        sets). Inside lists and maps a missing value is written as ``NULL``.
+
+    Raises
+    ------
+    InvalidArgumentError
+        The value cannot be stored: infinity, a number beyond DynamoDB's
+        range or 38 significant digits, a set mixing member types (or of
+        booleans, or holding a missing value), a map with non-str keys, or
+        an unsupported type.
+
+    Examples
+    --------
+    >>> to_attribute_value(0.1)
+    {'N': '0.1'}
+    >>> to_attribute_value(2**70)
+    {'N': '1180591620717411303424'}
+    >>> to_attribute_value({"tags": {"b", "a"}, "when": pd.Timestamp("2026-03-01")})
+    {'M': {'tags': {'SS': ['a', 'b']}, 'when': {'S': '2026-03-01T00:00:00'}}}
+    >>> to_attribute_value(float("nan")) is None
+    True
+    >>> to_attribute_value([None, 1])
+    {'L': [{'NULL': True}, {'N': '1'}]}
+    """
+    try:
+        return _convert(value, True)
+    except _Rejected as exc:
+        raise InvalidArgumentError(str(exc)) from None
+    except (TypeError, ValueError, ArithmeticError, OverflowError) as exc:
+        raise InvalidArgumentError(_unexpected(value, exc)) from exc
+
+
+def _unexpected(value: Any, exc: BaseException) -> str:
+    return f"{type(value).__name__} {_short(value)} cannot be converted ({type(exc).__name__}: {exc})"
+
+
+def _missing(top: bool) -> dict[str, Any] | None:
+    return None if top else {"NULL": True}
+
+
+def _int_text(v: int) -> str:
+    if -_MAX_NUMBER < v < _MAX_NUMBER:
+        s = str(v)
+        if len(s.lstrip("-").rstrip("0")) <= 38:
+            return s
+    raise _Rejected(f"the integer {_short(v)} cannot be stored; {_NUMBER_LIMITS}")
+
+
+def _float_text(v: float, text: str | None = None) -> str:
+    a = abs(v)
+    if a == math.inf:
+        raise _Rejected(
+            f"{v!r} cannot be stored: DynamoDB has no infinity (use None for a missing value)"
+        )
+    if a >= _FLOAT_MAX or 0 < a < _FLOAT_MIN:
+        raise _Rejected(f"the number {v!r} cannot be stored; {_NUMBER_LIMITS}")
+    return repr(v) if text is None else text
+
+
+def _decimal_text(d: Decimal) -> str | None:
+    if d.is_nan():
+        return None
+    if d.is_infinite():
+        raise _Rejected(
+            f"{d!r} cannot be stored: DynamoDB has no infinity (use None for a missing value)"
+        )
+    if d.is_zero():
+        return "0"
+    digits = d.as_tuple().digits
+    first = next(i for i, x in enumerate(digits) if x)
+    last = len(digits) - next(i for i, x in enumerate(reversed(digits)) if x)
+    if last - first > 38 or not -130 <= d.adjusted() <= 125:
+        raise _Rejected(f"the number {_short(d)} cannot be stored; {_NUMBER_LIMITS}")
+    return str(d)
+
+
+def _short(v: Any, limit: int = 60) -> str:
+    """A short repr for messages (never fails, even for ints too long for str())."""
+    if isinstance(v, int) and v.bit_length() > 200:
+        return f"<int of about {int(v.bit_length() * math.log10(2)) + 1} digits>"
+    try:
+        text = repr(v)
+    except Exception:  # noqa: BLE001 - a message must not fail
+        text = f"<{type(v).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _convert(v: Any, top: bool) -> dict[str, Any] | None:  # noqa: C901 - one dispatch table
+    t = type(v)
+    # The common exact types first (the hot path of object columns).
+    if t is str:
+        return {"S": v}
+    if t is int:
+        return {"N": _int_text(v)}
+    if t is float:
+        if v != v:
+            return _missing(top)
+        return {"N": _float_text(v)}
+    if t is bool:
+        return {"BOOL": v}
+    if t is dict:
+        return _convert_map(v)
+    if t is list or t is tuple:
+        return _convert_list(v)
+    if v is None or v is pd.NA or v is pd.NaT:
+        return _missing(top)
+    if isinstance(v, (bool, np.bool_)):
+        return {"BOOL": bool(v)}
+    # numpy's datetime64 / timedelta64 are numpy integers: before Integral.
+    if isinstance(v, np.datetime64):
+        return _missing(top) if np.isnat(v) else {"S": pd.Timestamp(v).isoformat()}
+    if isinstance(v, np.timedelta64):
+        return _missing(top) if np.isnat(v) else {"S": pd.Timedelta(v).isoformat()}
+    if isinstance(v, numbers.Integral):  # numpy integers, int subclasses
+        return {"N": _int_text(int(v))}
+    if isinstance(v, Decimal):
+        text = _decimal_text(v)
+        return _missing(top) if text is None else {"N": text}
+    if isinstance(v, np.floating):
+        f = float(v)
+        if f != f:
+            return _missing(top)
+        return {"N": _float_text(f, str(v))}  # numpy's shortest text for its own precision
+    if isinstance(v, float):
+        if v != v:
+            return _missing(top)
+        return {"N": _float_text(float(v))}
+    if isinstance(v, str):
+        return {"S": str(v)}
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return {"B": bytes(v)}
+    if isinstance(v, _dt.timedelta):
+        return {"S": pd.Timedelta(v).isoformat()}
+    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
+        return {"S": v.isoformat()}
+    if isinstance(v, Mapping):
+        return _convert_map(v)
+    if isinstance(v, (set, frozenset)):
+        return _convert_set(v, top)
+    if isinstance(v, (list, tuple)) or (isinstance(v, np.ndarray) and v.ndim == 1):
+        return _convert_list(v)
+    raise _Rejected(
+        f"values of type {type(v).__name__} cannot be stored in DynamoDB; accepted: {_ACCEPTED}"
+    )
+
+
+def _convert_map(v: Mapping[Any, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, item in v.items():
+        if not isinstance(k, str):
+            raise _Rejected(f"map keys must be str, got {type(k).__name__} key {_short(k)}")
+        try:
+            out[k] = _convert(item, False)
+        except _Rejected as exc:
+            raise _Rejected(f"[{k!r}]: {exc}") from None
+    return {"M": out}
+
+
+def _convert_list(v: Any) -> dict[str, Any]:
+    values = []
+    for i, item in enumerate(v):
+        try:
+            values.append(_convert(item, False))
+        except _Rejected as exc:
+            raise _Rejected(f"[{i}]: {exc}") from None
+    return {"L": values}
+
+
+def _convert_set(v: set[Any] | frozenset[Any], top: bool) -> dict[str, Any] | None:
+    if not v:
+        return _missing(top)  # DynamoDB rejects empty sets
+    members = list(v)
+    if all(isinstance(m, str) for m in members):
+        return {"SS": sorted(str(m) for m in members)}
+    if all(isinstance(m, (bytes, bytearray, memoryview)) for m in members):
+        return {"BS": sorted(bytes(m) for m in members)}
+    if all(
+        isinstance(m, (numbers.Number, Decimal)) and not isinstance(m, (bool, np.bool_))
+        for m in members
+    ):
+        texts: list[str] = []
+        for m in sorted(members):
+            wire = _convert(m, True)
+            if wire is None or "N" not in wire:
+                raise _Rejected(
+                    f"a number set cannot hold {_short(m)}: DynamoDB sets have no missing members"
+                )
+            texts.append(wire["N"])
+        return {"NS": texts}
+    kinds = sorted({type(m).__name__ for m in members})
+    raise _Rejected(
+        f"set members must all be str, all numbers or all bytes (DynamoDB's SS, NS, BS); "
+        f"got {', '.join(kinds)}"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Sizes
+# ---------------------------------------------------------------------------
+
+
+def _str_size(s: str) -> int:
+    return len(s) if s.isascii() else len(s.encode("utf-8"))
+
+
+def _num_size(text: str) -> int:
+    if "e" in text or "E" in text:
+        text = text.lower().partition("e")[0]
+    digits = text.replace("-", "").replace(".", "").strip("0")
+    return (len(digits) + 1) // 2 + 1
+
+
+def _value_size(av: dict[str, Any]) -> int:
+    ((tag, val),) = av.items()
+    if tag == "S":
+        return _str_size(val)
+    if tag == "N":
+        return _num_size(val)
+    if tag == "B":
+        return len(val)
+    if tag in ("BOOL", "NULL"):
+        return 1
+    if tag == "SS":
+        return sum(map(_str_size, val))
+    if tag == "NS":
+        return sum(map(_num_size, val))
+    if tag == "BS":
+        return sum(map(len, val))
+    if tag == "L":
+        return 3 + sum(1 + _value_size(e) for e in val)
+    if tag == "M":
+        return 3 + sum(_str_size(k) + 1 + _value_size(e) for k, e in val.items())
+    raise ValueError(f"unknown DynamoDB type {tag!r}")  # pragma: no cover
+
+
+def item_size(item: Mapping[str, dict[str, Any]]) -> int:
+    """The size of an item (wire form) in bytes, by DynamoDB's published rules.
+
+    Attribute names count their UTF-8 bytes; strings their UTF-8 bytes;
+    binary its length; numbers about one byte per two significant digits
+    plus one; booleans and NULL one byte; lists and maps 3 bytes plus one
+    byte per element (and the entry names of a map); sets the sum of their
+    members. DynamoDB's own count may differ by a few bytes (it is not
+    published exactly), so items within a few bytes of 400 KB may still be
+    refused by AWS; those fail with AWS's message.
+
+    >>> item_size({"pk": {"S": "abc"}, "n": {"N": "12.5"}})
+    9
+    """
+    return sum(_str_size(name) + _value_size(av) for name, av in item.items())
+
+
+# ---------------------------------------------------------------------------
+# Frame -> items
+# ---------------------------------------------------------------------------
+
+
+# An upper bound of the size of a number from a numpy int or float column:
+# at most 20 digits (uint64) or 17 significant digits (float64 repr).
+_FIXED_NUMBER_BOUND = 12
+
+
+def _convert_column(
+    series: pd.Series, name: str
+) -> tuple[list[dict[str, Any] | None], dict[int, str], np.ndarray]:
+    """Wire values of one column (None where the attribute is left out), per-row problems,
+    and per-row sizes (attribute name included; an upper bound for numpy numbers).
+    """
+    dtype = series.dtype
+    n = len(series)
+    name_size = _str_size(name)
+    errors: dict[int, str] = {}
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        sizes = np.full(n, name_size + _FIXED_NUMBER_BOUND, dtype=np.int64)
+        return [{"N": str(x)} for x in series.to_numpy().tolist()], errors, sizes
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        sizes = np.full(n, name_size + 1, dtype=np.int64)
+        return [{"BOOL": x} for x in series.to_numpy().tolist()], errors, sizes
+    if dtype == np.float64:
+        arr = series.to_numpy()
+        sizes = np.where(np.isnan(arr), 0, name_size + _FIXED_NUMBER_BOUND).astype(np.int64)
+        out: list[dict[str, Any] | None] = []
+        for i, x in enumerate(arr.tolist()):
+            if x != x:
+                out.append(None)
+                continue
+            try:
+                out.append({"N": _float_text(x)})
+            except _Rejected as exc:
+                errors[i] = str(exc)
+                out.append(None)
+        return out, errors, sizes
+    values = series.to_numpy() if isinstance(dtype, np.dtype) and dtype.kind == "f" else (
+        series.tolist()
+    )
+    out = []
+    size_list = [0] * n
+    for i, x in enumerate(values):
+        try:
+            av = _convert(x, True)
+        except _Rejected as exc:
+            errors[i] = str(exc)
+            av = None
+        except (TypeError, ValueError, ArithmeticError, OverflowError) as exc:
+            errors[i] = _unexpected(x, exc)
+            av = None
+        out.append(av)
+        if av is not None:
+            size_list[i] = name_size + _value_size(av)
+    return out, errors, np.array(size_list, dtype=np.int64)
+
+
+def _check_frame(df: Any, key_names: tuple[str, ...], table: str) -> list[str]:
+    if not isinstance(df, pd.DataFrame):
+        raise InvalidArgumentError(
+            f"df must be a pandas DataFrame, not {type(df).__name__}; build one with "
+            "pd.DataFrame(records)."
+        )
+    names = list(df.columns)
+    bad = [repr(c) for c in names if not isinstance(c, str) or not c]
+    if bad:
+        raise InvalidArgumentError(
+            f"Column names are attribute names and must be non-empty str; got "
+            f"{', '.join(bad[:5])}. Rename them (e.g. df.columns = df.columns.astype(str))."
+        )
+    dups = sorted({c for c in names if names.count(c) > 1})
+    if dups:
+        raise InvalidArgumentError(
+            f"Column names must be unique (each is one attribute); repeated: {', '.join(dups)}."
+        )
+    missing = [k for k in key_names if k not in names]
+    if missing:
+        raise InvalidArgumentError(
+            f"The frame has no column {missing[0]!r}, a key attribute of table {table!r} "
+            f"(its key: {', '.join(key_names)}). Add the column, or rename the one that holds it."
+        )
+    return names
+
+
+def _key_problem(
+    name: str, av: dict[str, Any] | None, expected: str | None, limit: int
+) -> str | None:
+    if av is None:
+        return f"missing key attribute {name!r}"
+    tag = next(iter(av))
+    if tag not in _KEY_TYPE_NAMES:
+        return f"key attribute {name!r} must be a string, a number or bytes, not {tag}"
+    if expected is not None and tag != expected:
+        return (
+            f"key attribute {name!r} must be a {_KEY_TYPE_NAMES.get(expected, expected)} "
+            f"({expected}) as the table defines it, got {tag} {_short(av[tag], 40)}"
+        )
+    if tag in ("S", "B") and len(av[tag]) == 0:
+        return f"key attribute {name!r} is empty; DynamoDB key values cannot be empty"
+    size = _value_size(av)
+    if size > limit:
+        return f"key attribute {name!r} is {size:,} bytes; DynamoDB's limit is {limit:,}"
+    return None
+
+
+def _index_key_problem(name: str, av: dict[str, Any], expected: str) -> str | None:
+    tag = next(iter(av))
+    if tag != expected:
+        return (
+            f"attribute {name!r} is a key of an index of the table and must be a "
+            f"{_KEY_TYPE_NAMES.get(expected, expected)} ({expected}), got {tag} "
+            f"{_short(av[tag], 40)}; leave it out (None) to keep the item out of the index"
+        )
+    if tag in ("S", "B") and len(av[tag]) == 0:
+        return (
+            f"attribute {name!r} is a key of an index of the table and cannot be empty; "
+            "leave it out (None) to keep the item out of the index"
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The report
+# ---------------------------------------------------------------------------
+
+
+@dataclass(repr=False, eq=False)
+class WriteReport:
+    """What :func:`write_frame` did.
+
+    Attributes
+    ----------
+    table : str
+        The table, as given (name or ARN).
+    rows_total : int
+        Rows in the frame.
+    rows_written : int
+        Rows DynamoDB confirmed written.
+    failed : pandas.DataFrame
+        Every row not written (duplicates dropped aside): the original index
+        and columns plus ``_error``, the reason. Empty when all went well.
+    retries : int
+        Requests sent again: ``UnprocessedItems`` re-sent by xacct-nb plus
+        botocore's own retries of throttled or failed requests.
+    duplicates_dropped : int
+        Rows dropped because a later row of the frame has the same key.
+    duplicate_labels : list
+        Their index labels.
+    batches : int
+        Batches of up to 25 rows sent (re-sends of unprocessed rows excluded).
+    requests : int
+        BatchWriteItem requests that got an answer, an error included
+        (re-sends of unprocessed rows count; botocore's own retries do not).
+    consumed_capacity : float
+        Write capacity units, as DynamoDB reported them.
+    elapsed_seconds : float
+        Wall time of the call.
+    """
+
+    table: str
+    rows_total: int = 0
+    rows_written: int = 0
+    failed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    retries: int = 0
+    duplicates_dropped: int = 0
+    duplicate_labels: list[Any] = field(default_factory=list)
+    batches: int = 0
+    requests: int = 0
+    consumed_capacity: float = 0.0
+    elapsed_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when no row failed."""
+        return len(self.failed) == 0
+
+    @property
+    def rows_failed(self) -> int:
+        return len(self.failed)
+
+    def summary(self) -> str:
+        """One line: rows written, failed, duplicates, batches, retries, capacity, time."""
+        parts = [f"{self.rows_written:,} of {self.rows_total:,} rows written to {self.table!r}"]
+        if self.rows_failed:
+            parts.append(f"{self.rows_failed:,} failed")
+        if self.duplicates_dropped:
+            s = "" if self.duplicates_dropped == 1 else "s"
+            parts.append(f"{self.duplicates_dropped:,} duplicate key{s} dropped (last row wins)")
+        parts.append(f"{self.batches:,} batches")
+        parts.append(f"{self.retries:,} retries")
+        parts.append(f"{self.consumed_capacity:g} WCU")
+        parts.append(f"{self.elapsed_seconds:.2f} s")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return f"<WriteReport {'ok' if self.ok else 'NOT ok'}: {self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("table", self.table),
+            ("rows written", f"{self.rows_written:,} of {self.rows_total:,}"),
+            ("rows failed", f"{self.rows_failed:,}"),
+            ("duplicates dropped (last row wins)", f"{self.duplicates_dropped:,}"),
+            ("batches / requests", f"{self.batches:,} / {self.requests:,}"),
+            ("retries", f"{self.retries:,}"),
+            ("consumed capacity (WCU)", f"{self.consumed_capacity:g}"),
+            ("elapsed", f"{self.elapsed_seconds:.2f} s"),
+        ]
+        status = "ok" if self.ok else "NOT ok: see .failed"
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        out = f"<div><b>WriteReport</b> ({html.escape(status)})<table>{body}</table>"
+        if self.rows_failed:
+            out += "<p>First failed rows (<code>.failed</code>):</p>"
+            head = self.failed.head(5)
+            head = head.assign(**{c: head[c].map(_preview) for c in head.columns if c != "_error"})
+            out += head.to_html(max_cols=12)
+        return out + "</div>"
+
+
+def _preview(value: Any) -> Any:
+    """A cell as shown in the report's HTML: long values cut (items may be 400 KB)."""
+    if isinstance(value, str):
+        return value if len(value) <= 60 else value[:57] + "..."
+    if isinstance(value, (bytes, bytearray, list, tuple, dict, set, frozenset)):
+        return _short(value)
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Sending
+# ---------------------------------------------------------------------------
+
+
+class _Stop(Exception):
+    """The write cannot go on: ``reason`` for the rows in flight, ``cause`` for the chain."""
+
+    def __init__(self, reason: str, cause: BaseException | None, detail: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.cause = cause
+        self.detail = detail
+
+
+def _backoff(attempt: int) -> float:
+    return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))
+
+
+class _Sender:
+    """Send batches; remember what was confirmed and what is in flight."""
+
+    def __init__(
+        self,
+        ddb: Any,
+        table: str,
+        request_name: str,
+        items: list[dict[str, Any]],
+        keys: list[tuple[Any, ...] | None],
+        key_names: tuple[str, ...],
+        bar: Any,
+    ) -> None:
+        self.ddb = ddb
+        self.table = table
+        self.request_name = request_name
+        self.items = items
+        self.keys = keys
+        self.key_names = key_names
+        self.bar = bar
+        self.in_flight: list[int] = []
+        self.refused: dict[int, str] = {}
+        self.first_refusal: Exception | None = None
+        self.written = 0
+        self.retries = 0
+        self.batches = 0
+        self.requests = 0
+        self.capacity = 0.0
+
+    def send(self, batch: list[int]) -> None:
+        # In this order: a row is always either in flight or in a batch not started.
+        self.in_flight = list(batch)
+        self.batches += 1
+        by_key = {self.keys[pos]: pos for pos in batch}
+        attempt = 0
+        while self.in_flight:
+            puts = [{"PutRequest": {"Item": self.items[pos]}} for pos in self.in_flight]
+            attempt += 1
+            try:
+                response = self.ddb.batch_write_item(
+                    RequestItems={self.request_name: puts}, ReturnConsumedCapacity="TOTAL"
+                )
+            except ClientError as exc:
+                self.requests += 1
+                self.retries += int(
+                    exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0
+                )
+                err = translate_client_error(
+                    exc, table=self.table, what=f"BatchWriteItem on table {self.table!r}"
+                )
+                err.__cause__ = exc
+                code = getattr(err, "code", "")
+                reason = f"{code}: {getattr(err, 'aws_message', '')}"
+                if code in PER_BATCH_ERRORS:
+                    for pos in self.in_flight:
+                        self.refused[pos] = reason
+                    self.in_flight = []
+                    if self.first_refusal is None:
+                        self.first_refusal = err
+                    return
+                raise _Stop(reason, err, str(err)) from exc
+            except BotoCoreError as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+                raise _Stop(reason, exc, f"the request failed: {reason}") from exc
+            self.requests += 1
+            self.retries += int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
+            for cc in response.get("ConsumedCapacity") or []:
+                self.capacity += float(cc.get("CapacityUnits", 0.0) or 0.0)
+            unprocessed = self._unprocessed(response, by_key)
+            done = len(self.in_flight) - len(unprocessed)
+            self.written += done
+            if self.bar is not None and done:
+                self.bar.update(done)
+            self.in_flight = unprocessed
+            if not unprocessed:
+                return
+            if attempt >= MAX_ATTEMPTS:
+                reason = (
+                    f"still unprocessed after {attempt} BatchWriteItem requests "
+                    "(DynamoDB returned it in UnprocessedItems each time)"
+                )
+                raise _Stop(
+                    reason,
+                    None,
+                    f"{len(unprocessed)} rows of a batch were still unprocessed after {attempt} "
+                    "BatchWriteItem requests (DynamoDB returned them in UnprocessedItems each "
+                    "time); the table's write capacity is probably exhausted: retry later, or "
+                    "ask the owner for more capacity",
+                )
+            self.retries += 1
+            time.sleep(_backoff(attempt))
+
+    def _unprocessed(self, response: dict[str, Any], by_key: dict[Any, int]) -> list[int]:
+        entries = [
+            entry
+            for requests in (response.get("UnprocessedItems") or {}).values()
+            for entry in requests
+        ]
+        if not entries:
+            return []
+        positions: list[int] = []
+        for entry in entries:
+            try:
+                key = canonical_key(entry["PutRequest"]["Item"], self.key_names)
+                positions.append(by_key[key])
+            except (KeyError, TypeError, ArithmeticError):
+                # Not one we can match: re-send the whole remainder (puts are idempotent).
+                return list(self.in_flight)
+        in_flight = set(self.in_flight)
+        return sorted(p for p in dict.fromkeys(positions) if p in in_flight)
+
+
+@dataclass
+class _Prepared:
+    items: list[dict[str, Any]]
+    keys: list[tuple[Any, ...] | None]
+    to_send: list[int]
+    rejected: dict[int, str]
+    dropped: list[int]
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the items are built.
+
+    Building hundreds of thousands of dicts triggers collections that scan
+    every item built so far (measured: 3x slower for nested values); the
+    items hold no reference cycles.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _prepare(df: pd.DataFrame, columns: list[str], schema: KeySchema) -> _Prepared:
+    """Steps 1-4: convert, check keys, resolve duplicates, check values and sizes."""
+    key_names = schema.key_names
+    n = len(df)
+    # 1. Convert, column by column.
+    converted: list[list[dict[str, Any] | None]] = []
+    problems: dict[int, str] = {}
+    key_problems: dict[int, str] = {}
+    sizes = np.zeros(n, dtype=np.int64)  # upper bounds of the item sizes
+    for j, col in enumerate(columns):
+        values, errors, col_sizes = _convert_column(df.iloc[:, j], col)
+        converted.append(values)
+        sizes += col_sizes
+        for pos, reason in errors.items():
+            text = f"attribute {col!r}: {reason}"
+            problems.setdefault(pos, text)
+            if col in key_names:
+                key_problems.setdefault(pos, text)
+    items: list[dict[str, Any]] = [
+        {c: av for c, av in zip(columns, row, strict=True) if av is not None}
+        for row in zip(*converted, strict=True)
+    ] if columns else [{} for _ in range(n)]
+    del converted
+
+    # 2. Keys: present, typed, within limits.
+    limits = (MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES)
+    # Key attributes of the table's indexes: optional, but typed when present.
+    index_keys = [k for k in schema.attribute_types if k not in key_names and k in columns]
+    keys: list[tuple[Any, ...] | None] = [None] * n
+    for pos, item in enumerate(items):
+        if pos in key_problems:
+            continue
+        for k, limit in zip(key_names, limits, strict=False):
+            problem = _key_problem(k, item.get(k), schema.attribute_types.get(k), limit)
+            if problem:
+                key_problems[pos] = problem
+                break
+        else:
+            keys[pos] = canonical_key(item, key_names)
+            for k in index_keys:
+                if k in item:
+                    problem = _index_key_problem(k, item[k], schema.attribute_types[k])
+                    if problem:
+                        problems.setdefault(pos, problem)
+                        break
+
+    # 3. Duplicates: the last row of a key wins (over the whole frame).
+    last: dict[tuple[Any, ...], int] = {}
+    dropped: list[int] = []
+    for pos, key in enumerate(keys):
+        if key is None:
+            continue
+        previous = last.get(key)
+        if previous is not None:
+            dropped.append(previous)
+        last[key] = pos
+    dropped.sort()
+
+    # 4. What cannot be sent: key problems, value problems, oversized items.
+    rejected: dict[int, str] = {}
+    to_send: list[int] = []
+    winners = set(last.values())
+    maybe_large = set(np.flatnonzero(sizes > MAX_ITEM_BYTES).tolist())
+    for pos in range(n):
+        if pos in key_problems:
+            rejected[pos] = key_problems[pos]
+        elif pos not in winners:
+            continue  # an earlier duplicate
+        elif pos in problems:
+            rejected[pos] = problems[pos]
+        elif pos in maybe_large and (size := item_size(items[pos])) > MAX_ITEM_BYTES:
+            rejected[pos] = (
+                f"item larger than 400 KB ({size:,} bytes by DynamoDB's size rules; the "
+                f"limit is {MAX_ITEM_BYTES:,}): split it or store the large parts elsewhere"
+            )
+        else:
+            to_send.append(pos)
+    return _Prepared(items, keys, to_send, rejected, dropped)
+
+
+def write_frame(
+    session: Any,
+    table: str,
+    df: pd.DataFrame,
+    *,
+    progress: bool | None = None,
+    key_schema: Any = None,
+) -> WriteReport:
+    """Write the rows of a DataFrame to a table (BatchWriteItem, 25 rows a request).
+
+    Each row becomes one item (a ``PutRequest``: an existing item with the
+    same key is replaced); each column one attribute. The index is not
+    written (``df.reset_index()`` first to write it). Values are converted by
+    :func:`to_attribute_value`: numbers exactly (``0.1`` is stored as
+    ``0.1``; ints beyond int64 too), datetimes as ISO 8601 strings, lists,
+    dicts and sets nested; missing values (None, NaN, ``pd.NA``, ``NaT``)
+    leave the attribute out of that item.
+
+    Checked before anything is sent, per row: the key attributes are
+    present, of the table's key types (from DescribeTable), not empty and
+    within DynamoDB's key size limits; every value can be stored; the item
+    is at most 400 KB (:func:`item_size`). A row that fails a check is not
+    sent and lands in ``report.failed`` with the reason; the other rows are
+    written.
+
+    Duplicate keys: DynamoDB refuses two puts of one key in one request, and
+    the order of requests would decide which one stays. Over the whole
+    frame, the **last** row of each key is written and the earlier ones are
+    dropped and counted (``report.duplicates_dropped``,
+    ``report.duplicate_labels``). Numbers that DynamoDB considers equal
+    (``1`` and ``1.0``) are the same key.
+
+    Parameters
+    ----------
+    session
+        A ``boto3.Session`` (e.g. from :func:`xacct_nb.assume_role`).
+    table
+        Table name or table ARN.
+    df
+        The rows to write; column names are attribute names.
+    progress
+        ``None``: a progress bar when there is more than one batch and the
+        session is interactive (not when ``XACCT_PROGRESS=never``);
+        ``True`` always; ``False`` never.
+    key_schema
+        Key names, to skip DescribeTable: ``"pk"`` or ``("pk", "sk")`` (then
+        the key types are not checked before sending).
+
+    Returns
+    -------
+    WriteReport
+        Rows written and failed, duplicates dropped, retries, capacity.
+        Returned when every row that passed the checks was written.
+
+    Raises
+    ------
+    InvalidArgumentError
+        ``df`` is not a DataFrame, lacks a key column, or has non-str or
+        repeated column names; nothing was sent.
+    IncompleteWriteError
+        Some rows could not be written: AWS refused batches (the write went
+        on with the others) or the write stopped for good (throttled after
+        every retry, interrupted with Ctrl-C / the stop button, ...).
+        ``err.report.failed`` holds every unwritten row; pass
+        ``err.report.failed.drop(columns="_error")`` to ``write_frame`` to
+        write them once the cause is fixed.
+    TableNotFoundError, AccessDeniedError
+        From DescribeTable, before anything is sent.
+
+    Examples
+    --------
+    >>> report = write_frame(session, "MyCrossAccountTable", df)   # doctest: +SKIP
+    >>> report                                                      # doctest: +SKIP
+    <WriteReport ok: 1,000 of 1,000 rows written to 'MyCrossAccountTable', 40 batches, ...>
+    """
+    started = time.monotonic()
+    if progress not in (None, True, False):
+        raise InvalidArgumentError(f"progress must be None, True or False, not {progress!r}.")
+    ref = parse_table(table)
+    name = str(ref)
+    if not isinstance(df, pd.DataFrame):
+        _check_frame(df, (), name)
+    schema = key_schema_for(session, ref, key_schema)
+    key_names = schema.key_names
+    columns = _check_frame(df, key_names, name)
+    report = WriteReport(table=name, rows_total=len(df))
+
+    with _gc_paused():
+        prepared = _prepare(df, columns, schema)
+    items, keys, to_send = prepared.items, prepared.keys, prepared.to_send
+    rejected, dropped = prepared.rejected, prepared.dropped
+    report.duplicates_dropped = len(dropped)
+    report.duplicate_labels = [df.index[pos] for pos in dropped]
+    batches = [to_send[i : i + BATCH_SIZE] for i in range(0, len(to_send), BATCH_SIZE)]
+
+    # 5. Send.
+    bar = None
+    if progress is True or (progress is None and len(batches) > 1 and _interactive()):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(to_send), desc=f"Write {ref.name}", unit=" rows", leave=False)
+    ddb = client(session, "dynamodb", **CLIENT_CONFIG)
+    sender = _Sender(ddb, name, ref.request_name, items, keys, key_names, bar)
+    stop: _Stop | None = None
+    interrupted: KeyboardInterrupt | None = None
+    try:
+        for batch in batches:
+            sender.send(batch)
+    except _Stop as exc:
+        stop = exc
+    except KeyboardInterrupt as exc:
+        interrupted = exc
+    except Exception as exc:  # noqa: BLE001 - no row may be lost silently
+        stop = _Stop(f"{type(exc).__name__}: {exc}", exc, f"unexpected {type(exc).__name__}: {exc}")
+    finally:
+        if bar is not None:
+            bar.close()
+
+    failed: dict[int, str] = dict(rejected)
+    failed.update(sender.refused)
+    ended = None
+    if interrupted is not None:
+        ended = (
+            "interrupted (KeyboardInterrupt) before DynamoDB confirmed this row",
+            "not sent: the write was interrupted (KeyboardInterrupt)",
+        )
+    elif stop is not None:
+        ended = (stop.reason, f"not sent: the write stopped at an earlier batch ({stop.reason})")
+    if ended is not None:
+        in_flight, later = ended
+        for pos in sender.in_flight:
+            failed[pos] = in_flight
+        for batch in batches[sender.batches :]:
+            for pos in batch:
+                failed[pos] = later
+
+    # Counted from what is known not to be written, so that written + failed +
+    # duplicates dropped is always the frame's length (a row whose answer was
+    # lost to an interrupt counts as failed: writing it again is harmless).
+    report.rows_written = sum(1 for pos in to_send if pos not in failed)
+    report.retries = sender.retries
+    report.batches = sender.batches
+    report.requests = sender.requests
+    report.consumed_capacity = sender.capacity
+    report.failed = _failed_frame(df, failed)
+    report.elapsed_seconds = time.monotonic() - started
+
+    if interrupted is not None:
+        raise IncompleteWriteError(
+            _incomplete_message(report, "it was interrupted (KeyboardInterrupt)", ""),
+            report=report,
+            operation="BatchWriteItem",
+            table=name,
+        ) from interrupted
+    if stop is not None:
+        cause = stop.cause
+        raise IncompleteWriteError(
+            _incomplete_message(report, stop.detail, ""),
+            report=report,
+            code=getattr(cause, "code", "") or "",
+            operation="BatchWriteItem",
+            aws_message=getattr(cause, "aws_message", "") or "",
+            table=name,
+        ) from cause
+    if sender.refused:
+        first = sender.first_refusal
+        raise IncompleteWriteError(
+            _incomplete_message(
+                report,
+                f"AWS refused {len(sender.refused):,} rows: {first}",
+                " The other batches were written.",
+            ),
+            report=report,
+            code=getattr(first, "code", "") or "",
+            operation="BatchWriteItem",
+            aws_message=getattr(first, "aws_message", "") or "",
+            table=name,
+        ) from first
+    if rejected:
+        logger.warning(
+            "write_frame to %r: %d rows were not sent (see report.failed): %s",
+            name, len(rejected), next(iter(rejected.values())),
+        )
+    else:
+        logger.info("write_frame: %s", report.summary())
+    return report
+
+
+def _failed_frame(df: pd.DataFrame, failed: dict[int, str]) -> pd.DataFrame:
+    positions = sorted(failed)
+    out = df.iloc[positions].copy()
+    out["_error"] = np.array([failed[p] for p in positions], dtype=object)
+    return out
+
+
+def _incomplete_message(report: WriteReport, what: str, extra: str) -> str:
+    return (
+        f"write_frame to table {report.table!r} did not complete: {what.rstrip('. ')}.{extra} "
+        f"{report.rows_written:,} of {report.rows_total:,} rows were written; the "
+        f"{report.rows_failed:,} unwritten rows are in this error's .report.failed "
+        "(column '_error' says why; in a notebook the error is sys.last_value). Once the "
+        "cause is fixed, write just those rows: "
+        "xn.write_frame(session, table, err.report.failed.drop(columns='_error'))."
+    )
