@@ -64,3 +64,27 @@ def test_sandbox_command_port_in_use(sandbox):
     assert result.returncode == 2
     assert f"xacct: error: Cannot start the sandbox on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_verify_command_on_the_sandbox(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "XACCT_"))}
+    env["XACCT_PROGRESS"] = "never"
+    result = subprocess.run(
+        _xacct("verify", "--key", "customer_id=C-0001,order_ts=2026-01-08T02:55:00Z",
+               "--fail-on-denied"),
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )
+    out = result.stdout
+    assert "using the embedded sandbox" in out
+    assert "Access to MyCrossAccountTable" in out
+    assert "Query index status-index    ALLOWED" in out
+    assert "PutItem                     DENIED   AccessDeniedException" in out
+    assert "does not allow dynamodb:PutItem" in out
+    assert result.returncode == 1  # --fail-on-denied: the reader may not write
+
+
+def test_verify_command_bad_key():
+    result = subprocess.run(_xacct("verify", "T123", "--key", "nonsense"), capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert "--key 'nonsense': use name=value" in result.stderr

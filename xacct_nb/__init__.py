@@ -11,6 +11,7 @@ private and may change.
 from __future__ import annotations
 
 from . import policies, sandbox
+from ._access import AccessReport, verify_access
 from ._connect import Connection, connect
 from ._errors import (
     AccessDeniedError,
@@ -34,6 +35,7 @@ from ._write import WriteReport, write_frame
 
 __all__ = [
     "AccessDeniedError",
+    "AccessReport",
     "AssumeRoleError",
     "AwsError",
     "ConfigurationError",
@@ -55,6 +57,7 @@ __all__ = [
     "read_query",
     "read_scan",
     "sandbox",
+    "verify_access",
     "whoami",
     "write_frame",
 ]

@@ -4,7 +4,8 @@
 
     xacct sandbox [--port N]      run the two-account sandbox in the foreground
     xacct lab [--port N]          JupyterLab on notebooks/ with a sandbox running
-    xacct scan TABLE [...]        a quick look at a table (first rows)
+    xacct verify [TABLE] [...]    probe the role's access (no data changes), explain denials
+    xacct scan [TABLE] [...]      a quick look at a table (first rows)
 """
 
 from __future__ import annotations
@@ -72,6 +73,35 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_key(text: str | None) -> dict[str, Any] | None:
+    """``customer_id=C-0001,order_ts=2026-01-01`` or a JSON object."""
+    import json
+
+    if not text:
+        return None
+    if text.lstrip().startswith("{"):
+        return dict(json.loads(text))
+    pairs = [part.split("=", 1) for part in text.split(",") if part]
+    if any(len(p) != 2 for p in pairs):
+        raise XacctError(f"--key {text!r}: use name=value[,name=value] or a JSON object.")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from ._access import verify_access
+    from ._connect import connect
+
+    conn = connect(role_arn=args.role_arn, external_id=args.external_id, table=args.table,
+                   region=args.region, profile=args.profile)
+    table = args.table or conn.table
+    if not table:
+        raise XacctError("No table: pass one (xacct verify TABLE) or set XACCT_TABLE.")
+    report = verify_access(conn.session, table, key=_parse_key(args.key),
+                           include_writes=not args.no_writes)
+    print(report)
+    return 1 if (args.fail_on_denied and report.denied) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xacct", description="Cross-account DynamoDB for analysts (xacct-nb)."
@@ -89,6 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notebook-dir", default="notebooks")
     p.add_argument("extra", nargs=argparse.REMAINDER, help="more arguments for jupyter lab")
     p.set_defaults(func=_cmd_lab)
+
+    p = sub.add_parser(
+        "verify", help="probe what the role may do to a table (no data changes) and explain denials"
+    )
+    p.add_argument("table", nargs="?", help="table name or ARN (default: XACCT_TABLE)")
+    p.add_argument("--role-arn", help="role to assume (default: XACCT_ROLE_ARN)")
+    p.add_argument("--external-id", help="ExternalId for the role (default: XACCT_EXTERNAL_ID)")
+    p.add_argument("--region")
+    p.add_argument("--profile", help="account A's AWS profile")
+    p.add_argument("--key", help="probe key, e.g. customer_id=C-0001,order_ts=2026-01-01")
+    p.add_argument("--no-writes", action="store_true", help="probe reads only")
+    p.add_argument("--fail-on-denied", action="store_true", help="exit 1 if anything is denied")
+    p.set_defaults(func=_cmd_verify)
 
     p = sub.add_parser("scan", help="print the first rows of a table")
     p.add_argument("table", nargs="?", help="table name or ARN (default: the configured one)")

@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 ACCOUNT_A = "111111111111"
 ACCOUNT_B = "222222222222"
+ACCOUNT_C = "333333333333"  # a third party: trusted by nobody
 REGION = "us-east-1"
 EXTERNAL_ID = "xacct-sandbox-external-id"
 ANALYST_USER = "analyst"
@@ -204,6 +205,12 @@ def seed(endpoint_url: str) -> dict[str, Any]:
         PolicyDocument=json.dumps(policies.assume_role_policy([reader, writer])),
     )
 
+    # Account C: an outsider who may try to assume anything; no trust policy names C.
+    iam_c = _admin_client(endpoint_url, "iam", ACCOUNT_C)
+    outsider = _new_user(
+        iam_c, "outsider", "AssumeAnything", policies.assume_role_policy("arn:aws:iam::*:role/*")
+    )
+
     # Account B: the owner's roles and an admin.
     iam_b = _admin_client(endpoint_url, "iam", ACCOUNT_B)
     admin_b = _new_user(iam_b, ADMIN_USER, "AdministratorAccess", admin_policy)
@@ -283,6 +290,7 @@ def seed(endpoint_url: str) -> dict[str, Any]:
         "region": REGION,
         "account_a": ACCOUNT_A,
         "account_b": ACCOUNT_B,
+        "account_c": ACCOUNT_C,
         "external_id": EXTERNAL_ID,
         "reader_role_arn": reader,
         "writer_role_arn": writer,
@@ -294,7 +302,9 @@ def seed(endpoint_url: str) -> dict[str, Any]:
         "private_table": demo.PRIVATE_TABLE,
         "index": demo.STATUS_INDEX,
         "item_count": demo.ORDER_COUNT,
-        "credentials": {"analyst": analyst, "admin_a": admin_a, "admin_b": admin_b},
+        "credentials": {
+            "analyst": analyst, "admin_a": admin_a, "admin_b": admin_b, "outsider": outsider,
+        },
     }
 
 

@@ -20,6 +20,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -467,7 +468,28 @@ def assume_role(
     credentials = _AutoRefreshingCredentials(fetch(), fetch, "xacct-assume-role")
     core = _derived_botocore_session(source, region)
     core._credentials = credentials  # botocore's documented way for custom refreshers
-    return boto3.Session(botocore_session=core)
+    session = boto3.Session(botocore_session=core)
+    with _mfa_lock:
+        _origins[session] = RoleOrigin(role_arn, source, external_id)
+    return session
+
+
+@dataclass(frozen=True)
+class RoleOrigin:
+    """Where a session from :func:`assume_role` came from (no credentials in here)."""
+
+    role_arn: str
+    source_session: Any = field(repr=False)
+    external_id: str | None = field(default=None, repr=False)
+
+
+_origins: weakref.WeakKeyDictionary[Any, RoleOrigin] = weakref.WeakKeyDictionary()
+
+
+def role_origin(session: Any) -> RoleOrigin | None:
+    """The role and source session behind a session made by :func:`assume_role`."""
+    with _mfa_lock:
+        return _origins.get(session)
 
 
 def credentials_expiry(session: boto3.Session) -> datetime | None:

@@ -5,6 +5,7 @@ child process and seeds it the same way every time:
 
 * account A (``111111111111``): user ``analyst`` (access keys, may
   ``sts:AssumeRole`` on B's roles) and role ``AssumeDynamoDBAccessRole``;
+* account C (``333333333333``): user ``outsider``, trusted by nobody;
 * account B (``222222222222``): table ``MyCrossAccountTable`` (orders, key
   ``customer_id`` / ``order_ts``, GSI ``status-index``), table
   ``PrivateLedgerTable`` (granted to nobody), role
@@ -76,6 +77,7 @@ class Sandbox:
         self.region: str = info["region"]
         self.account_a: str = info["account_a"]
         self.account_b: str = info["account_b"]
+        self.account_c: str = info["account_c"]
         self.external_id: str = info["external_id"]
         self.reader_role_arn: str = info["reader_role_arn"]
         self.writer_role_arn: str = info["writer_role_arn"]
@@ -97,6 +99,7 @@ class Sandbox:
             PROFILE: "analyst",
             f"{PROFILE}-admin-a": "admin_a",
             f"{PROFILE}-admin-b": "admin_b",
+            f"{PROFILE}-outsider": "outsider",
         }
 
     def _write_aws_files(self) -> None:
@@ -134,6 +137,10 @@ class Sandbox:
         """
         return self._session(PROFILE)
 
+    def outsider_session(self) -> Any:
+        """A user of a third account (``account_c``) whom no trust policy names."""
+        return self._session(f"{PROFILE}-outsider")
+
     def admin_session(self, account: str = "B") -> Any:
         """A ``boto3.Session`` of an administrator of account ``"A"`` or ``"B"`` (or its id)."""
         key = {"A": "a", self.account_a: "a", "B": "b", self.account_b: "b"}.get(str(account))
@@ -143,6 +150,19 @@ class Sandbox:
                 f"or 'B' ({self.account_b})."
             )
         return self._session(f"{PROFILE}-admin-{key}")
+
+    def role_policies(self, role: str) -> dict[str, Any]:
+        """The permission policies of one of the sandbox's roles (name or ARN), read through IAM.
+
+        Pass them to ``xn.verify_access(..., policies=...)`` to have each denial
+        name its deciding statement.
+        """
+        from ._access import read_role_policies
+
+        name = role.rsplit("/", 1)[-1]
+        account = role.split(":")[4] if role.startswith("arn:") else self.account_b
+        iam = self.admin_session("A" if account == self.account_a else "B").client("iam")
+        return read_role_policies(iam, name)
 
     def env(self, *, with_role: bool = True) -> dict[str, str]:
         """Environment variables that point boto3, the AWS CLI and ``xn.connect()`` here.
