@@ -27,6 +27,7 @@ from ._errors import (
     ThrottledError,
     XacctError,
 )
+from ._export import ExportReport, export
 from ._read import read_query, read_scan
 from ._read_items import read_items
 from ._sessions import assume_role, whoami
@@ -41,6 +42,7 @@ __all__ = [
     "ConfigurationError",
     "Connection",
     "ExpiredCredentialsError",
+    "ExportReport",
     "IncompleteReadError",
     "IncompleteWriteError",
     "InvalidArgumentError",
@@ -52,6 +54,7 @@ __all__ = [
     "__version__",
     "assume_role",
     "connect",
+    "export",
     "policies",
     "read_items",
     "read_query",

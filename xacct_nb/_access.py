@@ -26,6 +26,7 @@ the statement that decided.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import uuid
@@ -371,7 +372,7 @@ def verify_access(
                                 write=False))
         results.append(_outcome("BatchGetItem", lambda: ddb.batch_get_item(
             RequestItems={ref.request_name: {"Keys": [wire_key]}}), write=False))
-        for index, (ipart, _isort, kind) in sorted(schema.indexes.items()):
+        for index, (ipart, _isort, _kind) in sorted(schema.indexes.items()):
             value = _probe_value(schema.attribute_types.get(ipart, "S"), nonce)
             if ipart == pk:
                 value = probe_key[pk]
@@ -457,10 +458,8 @@ def verify_access(
         notes.append("GetCallerIdentity failed for the session.")
     origin = role_origin(session)
     if origin is not None:
-        try:
+        with contextlib.suppress(XacctError):
             caller_a = whoami(origin.source_session)
-        except XacctError:
-            pass
     frame = pd.DataFrame(
         [
             {

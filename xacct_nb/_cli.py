@@ -5,6 +5,7 @@
     xacct sandbox [--port N]      run the two-account sandbox in the foreground
     xacct lab [--port N]          JupyterLab on notebooks/ with a sandbox running
     xacct verify [TABLE] [...]    probe the role's access (no data changes), explain denials
+    xacct export TABLE OUT [...]  stream a table or partition to Parquet / CSV
     xacct scan [TABLE] [...]      a quick look at a table (first rows)
 """
 
@@ -67,7 +68,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     from ._connect import connect
     from ._read import read_scan
 
-    conn = connect(table=args.table)
+    conn = connect()
     df = read_scan(conn.session, args.table or conn.table, limit=args.limit)
     print(df.to_string(max_rows=args.limit, max_colwidth=40))  # type: ignore[union-attr]
     return 0
@@ -91,8 +92,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from ._access import verify_access
     from ._connect import connect
 
-    conn = connect(role_arn=args.role_arn, external_id=args.external_id, table=args.table,
-                   region=args.region, profile=args.profile)
+    conn = connect(role_arn=args.role_arn, external_id=args.external_id, region=args.region,
+                   profile=args.profile)
     table = args.table or conn.table
     if not table:
         raise XacctError("No table: pass one (xacct verify TABLE) or set XACCT_TABLE.")
@@ -100,6 +101,23 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                            include_writes=not args.no_writes)
     print(report)
     return 1 if (args.fail_on_denied and report.denied) else 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from ._connect import connect
+    from ._export import export
+
+    conn = connect(role_arn=args.role_arn, external_id=args.external_id, region=args.region,
+                   profile=args.profile)
+    table = args.table or conn.table
+    sort = tuple(args.sort) if args.sort else None
+    report = export(
+        conn.session, table, args.output, partition=args.partition, sort=sort, index=args.index,
+        columns=args.columns.split(",") if args.columns else None, format=args.format,
+        chunksize=args.chunksize, progress=not args.no_progress,
+    )
+    print(report)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,6 +150,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-writes", action="store_true", help="probe reads only")
     p.add_argument("--fail-on-denied", action="store_true", help="exit 1 if anything is denied")
     p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("export", help="stream a table (Scan) or a partition (Query) to Parquet/CSV")
+    p.add_argument("table", help="table name or ARN")
+    p.add_argument("output", help="file to write: .parquet or .csv")
+    p.add_argument("--partition", help="export one partition (a Query) instead of the table")
+    p.add_argument("--sort", nargs="+", metavar="OP_OR_VALUE",
+                   help="sort-key condition with --partition, e.g. begins_with 2026-03")
+    p.add_argument("--index", help="a secondary index")
+    p.add_argument("--columns", help="comma-separated attributes to export")
+    p.add_argument("--format", choices=["parquet", "csv"])
+    p.add_argument("--chunksize", type=int, default=100_000)
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--role-arn")
+    p.add_argument("--external-id")
+    p.add_argument("--region")
+    p.add_argument("--profile")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("scan", help="print the first rows of a table")
     p.add_argument("table", nargs="?", help="table name or ARN (default: the configured one)")

@@ -44,4 +44,14 @@ def default_config(**overrides: Any) -> Config:
 
 def client(session: boto3.Session, service: str, **config: Any) -> Any:
     """A client of ``service`` from ``session`` with :func:`default_config`."""
-    return session.client(service, config=default_config(**config))
+    from botocore.exceptions import NoRegionError
+
+    from ._errors import ConfigurationError
+
+    try:
+        return session.client(service, config=default_config(**config))
+    except NoRegionError:
+        raise ConfigurationError(
+            "No AWS region is configured: set XACCT_REGION or AWS_DEFAULT_REGION, add "
+            "`region` to your AWS profile, or pass region_name= to xn.assume_role."
+        ) from None

@@ -15,8 +15,15 @@ keep botocore for what it is good at (signing, credentials and their
 refresh, endpoint resolution, retries, error parsing) and take only the
 ``Items`` array out of the raw response before the parser sees it
 (botocore's ``before-parse`` event): the parser then handles a few hundred
-bytes of ``LastEvaluatedKey`` and counts, and the items go straight from
-``json.loads`` into the column decoder.
+bytes of ``LastEvaluatedKey`` and counts. The items stay bytes until the
+fetching thread parses them with pyarrow's JSON reader, with the GIL
+released (:mod:`xacct_nb._decode_arrow`; pages it cannot decode with
+certainty take ``json.loads`` and the exact column decoder).
+
+Every read fetches in background threads: one for a Query or a plain Scan
+(it fetches and parses the next page while the caller's thread decodes the
+previous one), one per segment for a parallel Scan. A bounded queue keeps at
+most a few pages per thread in memory.
 """
 
 from __future__ import annotations
@@ -36,11 +43,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from ._clients import client
 from ._decode import FrameBuilder
+from ._decode_arrow import PageParser, split_items
 from ._errors import (
+    ConfigurationError,
     IncompleteReadError,
     InvalidArgumentError,
     XacctError,
@@ -185,6 +194,11 @@ def _take_items(response_dict: dict[str, Any], customized_response_dict: dict[st
     body = response_dict.get("body")
     if not body:
         return
+    split = split_items(body)
+    if split is not None:
+        # The Items stay raw JSON bytes (a RawItems); botocore parses the rest.
+        customized_response_dict["Items"], response_dict["body"] = split
+        return
     data = json.loads(body)
     items = data.pop("Items", None)
     if items is None:
@@ -195,6 +209,11 @@ def _take_items(response_dict: dict[str, Any], customized_response_dict: dict[st
 
 def raw_items_client(session: Any) -> Any:
     """A DynamoDB client whose Query/Scan ``Items`` are raw wire JSON (B as base64 str).
+
+    ``Items`` is a :class:`~xacct_nb._decode_arrow.RawItems` (the undecoded
+    bytes and the count), or a list of wire items if the body did not have
+    the expected layout; :class:`~xacct_nb._decode_arrow.PageParser` turns
+    either into what :class:`FrameBuilder` takes.
 
     Everything else (signing, credential refresh, retries, errors, the
     ``LastEvaluatedKey``) is botocore's own.
@@ -229,6 +248,11 @@ def _request(call: Callable[..., dict[str, Any]], params: dict[str, Any], *, tab
                         table=table, last_evaluated_key=params.get("ExclusiveStartKey"),
                     ) from None
                 raise err from None
+        except NoCredentialsError:
+            raise ConfigurationError(
+                f"No AWS credentials to read {table!r}: configure account A's identity "
+                "(AWS_PROFILE, `aws sso login`, ...) or use xn.connect() / xn.assume_role."
+            ) from None
         except BotoCoreError as exc:
             if attempt == RESUME_ATTEMPTS:
                 raise IncompleteReadError(
@@ -274,22 +298,49 @@ def _page_stream(
         params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def _parallel_stream(
+Worker = Callable[[Callable[[Any], bool], threading.Event], None]
+
+
+def _fetcher(
     call: Callable[..., dict[str, Any]],
     params: dict[str, Any],
     *,
     table: str,
     stats: ReadStats,
-    segments: int,
-    limit: int | None,
-) -> Iterator[tuple[list[dict[str, Any]], bool]]:
-    """Pages of a parallel scan, in the order they arrive.
+    parser: PageParser,
+    limit: int | None = None,
+    can_limit_requests: bool = False,
+) -> Worker:
+    """A worker that follows one page stream, parsing each page as it arrives.
 
-    Each segment runs in its own thread to its end; a bounded queue keeps
-    memory to a few pages per segment. If any segment fails, the others stop
-    and the error is raised: never a silently partial result.
+    What a page teaches the parser's schema is published only once the page
+    is queued, so no page parsed with that schema can reach the builder first.
     """
-    pages: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2 * segments)
+
+    def work(put: Callable[[Any], bool], stop: threading.Event) -> None:
+        for items, more in _page_stream(
+            call, params, table=table, stats=stats, limit=limit,
+            can_limit_requests=can_limit_requests, stop=stop,
+        ):
+            page, learned = parser.parse(items)
+            if not put(("page", (page, more))):
+                return
+            parser.publish(learned)
+
+    return work
+
+
+def _threaded_stream(workers: list[Worker], *, limit: int | None = None) -> Iterator[tuple[Any, bool]]:
+    """Pages from workers running in threads, in the order they arrive.
+
+    One worker: its pages in order (the thread reads ahead while the caller
+    decodes). Several (the segments of a parallel scan): each runs to its
+    end; a bounded queue keeps memory to a few pages per worker. If any
+    worker fails, the others stop and the error is raised: never a silently
+    partial result. ``limit`` caps the rows over all workers.
+    """
+    count = len(workers)
+    pages: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2 * count)
     stop = threading.Event()
 
     def put(message: tuple[str, Any]) -> bool:
@@ -301,34 +352,31 @@ def _parallel_stream(
                 continue
         return False
 
-    def run(segment: int) -> None:
+    def run(work: Worker) -> None:
         try:
-            seg_params = dict(params, Segment=segment, TotalSegments=segments)
-            for items, _ in _page_stream(call, seg_params, table=table, stats=stats, stop=stop):
-                if not put(("page", items)):
-                    return
-            put(("done", segment))
+            work(put, stop)
+            put(("done", None))
         except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
             put(("error", exc))
 
-    pool = ThreadPoolExecutor(max_workers=segments, thread_name_prefix="xacct-scan")
+    pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="xacct-read")
     try:
-        for segment in range(segments):
-            pool.submit(run, segment)
+        for work in workers:
+            pool.submit(run, work)
         done, returned = 0, 0
-        while done < segments:
+        while done < count:
             kind, value = pages.get()
             if kind == "error":
                 raise value
             if kind == "done":
                 done += 1
                 continue
-            items = value
+            items, more = value
             if limit is not None and returned + len(items) >= limit:
                 yield items[: limit - returned], False
                 return
             returned += len(items)
-            yield items, done < segments
+            yield items, (more if count == 1 else done < count)
     finally:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
@@ -490,11 +538,11 @@ def read_query(
     builder = FrameBuilder(numbers=numbers, flatten=flatten, key_names=keys)
     bar = _Progress(progress, f"Query {ref.name}", None)
     ddb = raw_items_client(session)
-    pages = _page_stream(
-        ddb.query, params, table=str(ref), stats=stats, limit=limit,
+    fetch = _fetcher(
+        ddb.query, params, table=str(ref), stats=stats, parser=PageParser(), limit=limit,
         can_limit_requests=filter is None,
     )
-    return _collect(pages, builder, stats, chunksize, bar)
+    return _collect(_threaded_stream([fetch]), builder, stats, chunksize, bar)
 
 
 def _frame_keys(schema: KeySchema, index: str | None, columns: Any) -> tuple[str, ...]:
@@ -573,13 +621,22 @@ def read_scan(
     bar = _Progress(progress, f"Scan {ref.name}", total)
     ddb = raw_items_client(session)
     stats = ReadStats(segments=segments)
+    parser = PageParser()
     if segments == 1:
-        pages = _page_stream(
-            ddb.scan, params, table=str(ref), stats=stats, limit=limit,
-            can_limit_requests=filter is None,
-        )
+        workers = [
+            _fetcher(
+                ddb.scan, params, table=str(ref), stats=stats, parser=parser, limit=limit,
+                can_limit_requests=filter is None,
+            )
+        ]
+        pages = _threaded_stream(workers)
     else:
-        pages = _parallel_stream(
-            ddb.scan, params, table=str(ref), stats=stats, segments=segments, limit=limit
-        )
+        workers = [
+            _fetcher(
+                ddb.scan, dict(params, Segment=segment, TotalSegments=segments),
+                table=str(ref), stats=stats, parser=parser,
+            )
+            for segment in range(segments)
+        ]
+        pages = _threaded_stream(workers, limit=limit)
     return _collect(pages, builder, stats, chunksize, bar)

@@ -13,10 +13,10 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoCredentialsError
 
 from ._clients import client
-from ._errors import InvalidArgumentError, translate_client_error
+from ._errors import ConfigurationError, InvalidArgumentError, translate_client_error
 
 TABLE_ARN_RE = re.compile(
     r"^arn:(aws[a-z-]*):dynamodb:([a-z0-9-]+):(\d{12}):table/([A-Za-z0-9_.-]{3,255})$"
@@ -155,6 +155,11 @@ def describe(session: Any, table: TableRef, *, refresh: bool = False) -> KeySche
         desc = client(session, "dynamodb").describe_table(TableName=table.request_name)["Table"]
     except ClientError as exc:
         raise translate_client_error(exc, table=str(table), what=f"DescribeTable of {str(table)!r}") from None
+    except NoCredentialsError:
+        raise ConfigurationError(
+            f"No AWS credentials to describe {str(table)!r}: configure account A's identity "
+            "(AWS_PROFILE, `aws sso login`, ...) or use xn.connect() / xn.assume_role."
+        ) from None
     schema = KeySchema.from_description(desc)
     with _cache_lock:
         _cache.setdefault(session, {})[str(table)] = schema
