@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 DEMO_DIR := build/demo
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: install test demo lab lint notebooks clean
+.PHONY: install browser test demo lab lint notebooks bench clean
 
 install: $(STAMP)
 
@@ -21,7 +21,16 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 --display-name "Python 3 (xacct-nb)" >/dev/null
 	touch $(STAMP)
 
-test: install
+# The browser test drives Debian's chromium with Playwright (never Playwright's own download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "The browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; \
+		fi; }
+
+test: install browser
 	$(BIN)/python -m pytest tests xacct_nb notebooks --nbval --sanitize-with notebooks/sanitize.cfg
 
 lint: install
@@ -40,6 +49,10 @@ demo: install
 notebooks: install
 	cd notebooks && XACCT_PROGRESS=never ../$(BIN)/jupyter nbconvert --to notebook --execute \
 		--inplace --ExecutePreprocessor.timeout=600 $(notdir $(NOTEBOOKS))
+
+bench: install
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[bench]"
+	$(BIN)/python benchmarks/bench_read.py
 
 lab: install
 	$(BIN)/xacct lab --notebook-dir notebooks

@@ -143,8 +143,9 @@ class IncompleteWriteError(AwsError):
 
 # AWS error code -> (exception class, what to do next).
 _ACCESS_HINT = (
-    "The role's policies (or the table's) do not allow this: xn.policies generates the "
-    "policy that does, and xn.policies.simulate tests a policy offline."
+    "Run xn.verify_access(session, table) to see every action the role may do and why; "
+    "xn.policies generates the policy that allows it, and xn.policies.simulate tests one "
+    "offline."
 )
 ERROR_CODES: dict[str, tuple[type[AwsError], str]] = {
     "AccessDeniedException": (AccessDeniedError, _ACCESS_HINT),

@@ -2,7 +2,11 @@
 
 Every function returns a plain ``dict`` that ``json.dumps`` turns into a
 document AWS accepts. Account B (the *owner*) holds the table and the role;
-account A (the *requester*) holds the analyst who assumes it.
+account A (the *requester*) holds the analyst who assumes it. Instead of a
+role, B can attach a resource-based policy to the table
+(:func:`table_resource_policy`); A then reads by table ARN.
+:func:`setup_plan` puts the documents of both accounts together, prints
+them, applies them idempotently through IAM and exports CloudFormation.
 
 >>> import json
 >>> doc = read_only_policy("arn:aws:dynamodb:us-east-1:222222222222:table/Orders")
@@ -29,16 +33,24 @@ from ._evaluator import (
 )
 
 __all__ = [
+    "Change",
     "Decision",
     "READ_ACTIONS",
+    "SetupPlan",
     "WRITE_ACTIONS",
+    "as_resource_policy",
     "assume_role_policy",
+    "attribute_limited_read_policy",
     "index_arn",
     "leading_keys_write_policy",
+    "normalize_policy",
+    "principal_arns",
     "read_only_policy",
     "read_write_policy",
+    "setup_plan",
     "simulate",
     "table_arn",
+    "table_resource_policy",
     "trust_policy",
 ]
 
@@ -62,6 +74,8 @@ WRITE_ACTIONS: tuple[str, ...] = (
 
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
 _TABLE_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,255}$")
+_TABLE_ARN_RE = re.compile(r"^arn:aws[\w-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.\-]{3,255}$")
+_PRINCIPAL_RE = re.compile(r"^arn:aws[\w-]*:(iam|sts)::\d{12}:\S+$")
 
 
 def _check_account(account_id: str) -> str:
@@ -114,6 +128,40 @@ def _resources(tables: str | Sequence[str], indexes: bool = True) -> list[str]:
     return out
 
 
+def principal_arns(trusted: str | Iterable[str]) -> list[str]:
+    """Principal ARNs for a policy's ``Principal``: account ids become the account's root.
+
+    Parameters
+    ----------
+    trusted
+        An account id, a principal ARN (user, role, account root), or several.
+
+    Returns
+    -------
+    list of str
+        ARNs in the order given, duplicates removed.
+
+    >>> principal_arns(["111111111111", "arn:aws:iam::111111111111:user/analyst"])
+    ['arn:aws:iam::111111111111:root', 'arn:aws:iam::111111111111:user/analyst']
+    """
+    items = [trusted] if isinstance(trusted, str) else list(trusted)
+    principals: list[str] = []
+    for item in items:
+        if _ACCOUNT_RE.match(str(item)):
+            principals.append(f"arn:aws:iam::{item}:root")
+        elif _PRINCIPAL_RE.match(str(item)):
+            principals.append(str(item))
+        else:
+            raise InvalidArgumentError(
+                f"{item!r} is neither an account id nor a principal ARN."
+            )
+    if not principals:
+        raise InvalidArgumentError(
+            "No principal given: name an account id or a principal ARN, e.g. '111111111111'."
+        )
+    return list(dict.fromkeys(principals))
+
+
 def trust_policy(
     trusted: str | Iterable[str],
     *,
@@ -135,17 +183,7 @@ def trust_policy(
     >>> trust_policy("111111111111", external_id="xacct-demo")["Statement"][0]["Condition"]
     {'StringEquals': {'sts:ExternalId': 'xacct-demo'}}
     """
-    items = [trusted] if isinstance(trusted, str) else list(trusted)
-    principals = []
-    for item in items:
-        if _ACCOUNT_RE.match(str(item)):
-            principals.append(f"arn:aws:iam::{item}:root")
-        elif str(item).startswith("arn:"):
-            principals.append(str(item))
-        else:
-            raise InvalidArgumentError(
-                f"{item!r} is neither an account id nor a principal ARN."
-            )
+    principals = principal_arns(trusted)
     statement: dict[str, Any] = {
         "Sid": "TrustRequesterAccount",
         "Effect": "Allow",
@@ -261,6 +299,217 @@ def assume_role_policy(role_arns: str | Sequence[str]) -> dict[str, Any]:
     }
 
 
+def attribute_limited_read_policy(
+    tables: str | Sequence[str],
+    attributes: Sequence[str],
+    *,
+    key_attributes: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Reads limited to the given attributes (fine-grained access control).
+
+    Built the way AWS documents it ("Allows access to specific attributes"):
+    the reads are allowed only when every requested attribute is in the
+    list (``ForAllValues:StringEquals`` on ``dynamodb:Attributes``) and a
+    Query or Scan asks for specific attributes
+    (``StringEqualsIfExists`` ``dynamodb:Select: SPECIFIC_ATTRIBUTES``), so a
+    read without a projection, or of an index's projected attributes, is
+    denied. One condition more than AWS's example: ``Null``
+    ``dynamodb:Attributes: false``. GetItem and BatchGetItem carry no
+    ``dynamodb:Select``, and ``ForAllValues`` over a request without
+    attributes is vacuously true, so without it a GetItem with no
+    projection would return every attribute. ``DescribeTable`` stays
+    allowed in a separate statement without conditions: readers call it for
+    the key names.
+
+    Parameters
+    ----------
+    tables
+        Table ARN(s); their indexes are included.
+    attributes
+        Top-level attribute names the reader may see.
+    key_attributes
+        The table's (and indexes') key attribute names, added to
+        ``attributes``: AWS requires the key attributes in the list.
+
+    Returns
+    -------
+    dict
+        The identity-based policy document.
+
+    >>> doc = attribute_limited_read_policy(
+    ...     "arn:aws:dynamodb:us-east-1:222222222222:table/T1", ["total"],
+    ...     key_attributes=["customer_id", "order_ts"])
+    >>> doc["Statement"][0]["Condition"]["ForAllValues:StringEquals"]
+    {'dynamodb:Attributes': ['customer_id', 'order_ts', 'total']}
+    >>> [s["Sid"] for s in doc["Statement"]]
+    ['ReadAllowedAttributes', 'DescribeTables']
+    """
+    if isinstance(attributes, str):
+        attributes = [attributes]
+    if isinstance(key_attributes, str):
+        key_attributes = [key_attributes]
+    names = [str(a) for a in (*(key_attributes or ()), *attributes)]
+    if not attributes:
+        raise InvalidArgumentError(
+            "attributes is empty: name at least one attribute the reader may see."
+        )
+    for name in names:
+        if not name or len(name) > 255 or "." in name or "[" in name:
+            raise InvalidArgumentError(
+                f"{name!r} is not a top-level attribute name: dynamodb:Attributes lists "
+                "top-level names only (1-255 characters, no '.' or '[')."
+            )
+    resources = _resources(tables)
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "ReadAllowedAttributes",
+                "Effect": "Allow",
+                "Action": [a for a in READ_ACTIONS if a != "dynamodb:DescribeTable"],
+                "Resource": resources,
+                "Condition": {
+                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(dict.fromkeys(names))},
+                    "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"},
+                    "Null": {"dynamodb:Attributes": "false"},
+                },
+            },
+            {
+                "Sid": "DescribeTables",
+                "Effect": "Allow",
+                "Action": "dynamodb:DescribeTable",
+                "Resource": _resources(tables, indexes=False),
+            },
+        ],
+    }
+
+
+def _single_table_arn(table_arn_: str) -> str:
+    if not isinstance(table_arn_, str) or not _TABLE_ARN_RE.match(table_arn_):
+        raise InvalidArgumentError(
+            f"{table_arn_!r} is not the ARN of one table: a table's resource policy is "
+            "attached to one table, 'arn:aws:dynamodb:REGION:ACCOUNT:table/NAME'."
+        )
+    return table_arn_
+
+
+def as_resource_policy(
+    identity_policy: dict[str, Any],
+    principals: str | Iterable[str],
+    *,
+    require_mfa: bool = False,
+) -> dict[str, Any]:
+    """Turn an identity-based policy into a resource-based one for ``principals``.
+
+    Every statement keeps its actions, resources and conditions and gains a
+    ``Principal``. Used for a table's resource policy that grants the same
+    access a role would (attach it to the table the statements name).
+
+    Parameters
+    ----------
+    identity_policy
+        E.g. :func:`read_only_policy` or :func:`leading_keys_write_policy` of one table.
+    principals
+        Account ids (the account's root) or principal ARNs.
+    require_mfa
+        Add ``aws:MultiFactorAuthPresent`` to every statement.
+
+    Returns
+    -------
+    dict
+        The resource-based policy document.
+
+    >>> doc = as_resource_policy(
+    ...     read_only_policy("arn:aws:dynamodb:us-east-1:222222222222:table/T1"), "111111111111")
+    >>> doc["Statement"][0]["Principal"]
+    {'AWS': 'arn:aws:iam::111111111111:root'}
+    """
+    arns = principal_arns(principals)
+    principal = {"AWS": arns[0] if len(arns) == 1 else arns}
+    statements = []
+    for statement in identity_policy.get("Statement", []):
+        out = {k: v for k, v in statement.items() if k not in ("Principal", "NotPrincipal")}
+        out = {
+            **{k: out[k] for k in ("Sid", "Effect") if k in out},
+            "Principal": principal,
+            **{k: v for k, v in out.items() if k not in ("Sid", "Effect")},
+        }
+        if require_mfa:
+            condition = {op: dict(block) for op, block in out.get("Condition", {}).items()}
+            condition.setdefault("Bool", {})["aws:MultiFactorAuthPresent"] = "true"
+            out["Condition"] = condition
+        statements.append(out)
+    if not statements:
+        raise InvalidArgumentError("The identity policy has no statements to turn into a resource policy.")
+    return {"Version": VERSION, "Statement": statements}
+
+
+def table_resource_policy(
+    table_arn_: str,
+    principals: str | Iterable[str],
+    *,
+    actions: Sequence[str] = READ_ACTIONS,
+    include_indexes: bool = True,
+) -> dict[str, Any]:
+    """A DynamoDB resource-based policy for one table: access by table ARN, no role.
+
+    Attach it to the table (``PutResourcePolicy``); the requester then
+    calls DynamoDB with the table's **ARN** as ``TableName``. Across
+    accounts both sides must allow: the requester's own identity policy must
+    allow the same actions on the same ARNs (see :func:`read_only_policy`).
+
+    A table's policy governs the table *and its indexes*: AWS documents
+    putting the index ARNs in the ``Resource`` of the table's policy (an index
+    has no policy of its own), and a statement applies only to ARNs of the
+    table it is attached to. So ``Resource`` is the table ARN and, with
+    ``include_indexes``, ``TABLE_ARN/index/*``. All of :data:`READ_ACTIONS`
+    (``DescribeTable`` included) work across accounts through a resource
+    policy.
+
+    Parameters
+    ----------
+    table_arn_
+        The table's ARN.
+    principals
+        Account ids (meaning the account's root: any principal that account's
+        own policies allow) or principal ARNs.
+    actions
+        DynamoDB actions to allow; default :data:`READ_ACTIONS`.
+    include_indexes
+        Also allow the actions on every index of the table.
+
+    >>> doc = table_resource_policy(
+    ...     "arn:aws:dynamodb:us-east-1:222222222222:table/Orders", "111111111111")
+    >>> statement = doc["Statement"][0]
+    >>> statement["Principal"]
+    {'AWS': 'arn:aws:iam::111111111111:root'}
+    >>> statement["Resource"][1]
+    'arn:aws:dynamodb:us-east-1:222222222222:table/Orders/index/*'
+    """
+    arn = _single_table_arn(table_arn_)
+    acts = [actions] if isinstance(actions, str) else list(actions)
+    if not acts:
+        raise InvalidArgumentError("actions is empty: name at least one DynamoDB action.")
+    for action in acts:
+        if not re.fullmatch(r"dynamodb:[A-Za-z*]+", action):
+            raise InvalidArgumentError(
+                f"{action!r} is not a DynamoDB action: a table's resource policy grants "
+                "'dynamodb:...' actions only, e.g. 'dynamodb:Query'."
+            )
+    identity = {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "CrossAccountTableAccess",
+                "Effect": "Allow",
+                "Action": acts,
+                "Resource": _resources(arn, indexes=include_indexes),
+            }
+        ],
+    }
+    return as_resource_policy(identity, principals)
+
+
 def _named(policies: Any, kind: str) -> list[Policy]:
     if policies is None:
         return []
@@ -330,3 +579,8 @@ def simulate(
         return evaluate(identity, request)
     kind = "trust" if action.lower() == "sts:assumerole" else "resource"
     return evaluate_cross_account(identity, _named(resource_policy, kind), request, account)
+
+
+# The setup plan lives in its own module (it talks to IAM); it is part of this
+# module's public face. Imported last: ``_setup`` builds on the functions above.
+from ._setup import Change, SetupPlan, normalize_policy, setup_plan  # noqa: E402
