@@ -92,3 +92,15 @@ def test_ruff_is_clean_on_code_tests_and_notebooks():
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     result = subprocess.run([ruff, "check", str(ROOT)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_design_contract_names_are_public():
+    """DESIGN.md's public API (names are a contract for notebooks, users and tests)."""
+    contract = {
+        "connect", "assume_role", "whoami", "read_query", "read_scan", "read_items",
+        "write_frame", "verify_access", "explorer", "policies", "sandbox", "XacctError",
+        "AccessDeniedError", "AssumeRoleError", "TableNotFoundError", "InvalidArgumentError",
+        "ExpiredCredentialsError", "IncompleteReadError", "IncompleteWriteError",
+    }
+    assert contract <= set(xn.__all__)
+    assert callable(xn.sandbox.start) and callable(xn.policies.simulate)

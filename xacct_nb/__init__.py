@@ -32,6 +32,7 @@ from ._read import read_query, read_scan
 from ._read_items import read_items
 from ._sessions import assume_role, whoami
 from ._version import __version__
+from ._widgets import Explorer, explorer
 from ._write import WriteReport, write_frame
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "ConfigurationError",
     "Connection",
     "ExpiredCredentialsError",
+    "Explorer",
     "ExportReport",
     "IncompleteReadError",
     "IncompleteWriteError",
@@ -54,6 +56,7 @@ __all__ = [
     "__version__",
     "assume_role",
     "connect",
+    "explorer",
     "export",
     "policies",
     "read_items",
