@@ -56,6 +56,8 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     print(sb.instructions(), flush=True)
     print("Starting JupyterLab; its notebooks connect to this sandbox through XACCT_* settings.")
     cmd = [sys.executable, "-m", "jupyterlab", "--notebook-dir", args.notebook_dir, *args.extra]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in cmd:
+        cmd.append("--allow-root")  # containers often run as root
     try:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
