@@ -599,25 +599,35 @@ def parent_main(args: argparse.Namespace) -> int:
     load_before = os.getloadavg()[0]
     verbose = not args.no_progress
     results = {name: Result(label) for name, label in CONTENDERS.items()}
-    with standin(args.items, 0.0) as server:
-        pages = server.pages
-        print(
-            f"stand-in: {server.endpoint}, {server.items:,} items in {pages} pages, no latency",
-            file=sys.stderr,
-        )
-        for _ in range(args.repeat):
-            for name, result in results.items():
-                run_child(server, name, 1, result, verbose)
+    pages = 0
+    if args.scenario in ("all", "throughput"):
+        with standin(args.items, 0.0) as server:
+            pages = server.pages
+            print(
+                f"stand-in: {server.endpoint}, {server.items:,} items in {pages} pages, "
+                "no latency",
+                file=sys.stderr,
+            )
+            for _ in range(args.repeat):
+                for name, result in results.items():
+                    run_child(server, name, 1, result, verbose)
+    else:
+        for result in results.values():
+            result.error = "not run (--scenario latency)"
     seg1 = Result(f"read_scan segments=1, {args.latency_ms:g} ms/page")
     seg8 = Result(f"read_scan segments={PARALLEL_SEGMENTS}, {args.latency_ms:g} ms/page")
-    with standin(args.items, args.latency_ms) as server:
-        print(
-            f"stand-in: {server.endpoint}, {args.latency_ms:g} ms per page",
-            file=sys.stderr,
-        )
-        for _ in range(args.repeat):
-            run_child(server, "xacct_nb", 1, seg1, verbose)
-            run_child(server, "xacct_nb", PARALLEL_SEGMENTS, seg8, verbose)
+    if args.scenario in ("all", "latency"):
+        with standin(args.items, args.latency_ms) as server:
+            pages = server.pages
+            print(
+                f"stand-in: {server.endpoint}, {args.latency_ms:g} ms per page",
+                file=sys.stderr,
+            )
+            for _ in range(args.repeat):
+                run_child(server, "xacct_nb", 1, seg1, verbose)
+                run_child(server, "xacct_nb", PARALLEL_SEGMENTS, seg8, verbose)
+    else:
+        seg1.error = seg8.error = "not run (--scenario throughput)"
     total = time.perf_counter() - started
     load_after = os.getloadavg()[0]
 
@@ -647,6 +657,8 @@ def parent_main(args: argparse.Namespace) -> int:
     block = "\n".join(lines)
     print(block)
     if args.update_readme:
+        if args.scenario != "all":
+            raise SystemExit("--update-readme needs every scenario (--scenario all)")
         replace_readme_block(block)
         print(f"\n(updated {README.relative_to(REPO)})", file=sys.stderr)
     failed = [r.label for r in (*results.values(), seg1, seg8) if not r.ok]
@@ -666,6 +678,12 @@ def main(argv: list[str] | None = None) -> int:
         help=f"write the results into {README.name} between its result markers",
     )
     parser.add_argument("--no-progress", action="store_true", help="no per-run lines on stderr")
+    parser.add_argument(
+        "--scenario",
+        choices=("all", "throughput", "latency"),
+        default="all",
+        help="run only one scenario (development aid: the targets need both)",
+    )
     parser.add_argument("--child", choices=sorted(_PREPARE), help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--segments", type=int, default=1, help=argparse.SUPPRESS)

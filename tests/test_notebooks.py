@@ -37,12 +37,13 @@ def _outputs(notebook: dict) -> list[str]:
     return texts
 
 
-def test_the_four_tutorials_are_there():
+def test_the_tutorials_are_there():
     assert [p.name for p in NOTEBOOKS] == [
         "01_setup_cross_account_access.ipynb",
         "02_verify_access.ipynb",
         "03_explore_with_widgets.ipynb",
         "04_analysis_report.ipynb",
+        "05_scale_out.ipynb",
     ]
 
 

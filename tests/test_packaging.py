@@ -25,7 +25,7 @@ def _norm(requirement: str) -> tuple[str, str]:
 def _pyproject_requirements() -> set[tuple[str, str]]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     reqs = list(project["dependencies"])
-    for extra in ("notebooks", "dev", "bench"):
+    for extra in ("notebooks", "dev", "bench", "dask"):
         reqs += project["optional-dependencies"][extra]
     return {_norm(r) for r in reqs}
 

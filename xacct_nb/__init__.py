@@ -31,6 +31,13 @@ from ._export import ExportReport, export
 from ._read import read_query, read_scan
 from ._read_items import read_items
 from ._sessions import assume_role, whoami
+from ._snapshot import (
+    ExportTimeoutError,
+    Snapshot,
+    describe_snapshot,
+    export_snapshot,
+    read_snapshot,
+)
 from ._version import __version__
 from ._widgets import Explorer, explorer
 from ._write import WriteReport, write_frame
@@ -45,10 +52,12 @@ __all__ = [
     "ExpiredCredentialsError",
     "Explorer",
     "ExportReport",
+    "ExportTimeoutError",
     "IncompleteReadError",
     "IncompleteWriteError",
     "InvalidArgumentError",
     "SandboxError",
+    "Snapshot",
     "TableNotFoundError",
     "ThrottledError",
     "WriteReport",
@@ -56,12 +65,15 @@ __all__ = [
     "__version__",
     "assume_role",
     "connect",
+    "describe_snapshot",
     "explorer",
     "export",
+    "export_snapshot",
     "policies",
     "read_items",
     "read_query",
     "read_scan",
+    "read_snapshot",
     "sandbox",
     "verify_access",
     "whoami",

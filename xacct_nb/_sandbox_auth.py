@@ -41,9 +41,11 @@ from xml.sax.saxutils import escape
 from ._evaluator import EXPLICIT_DENY, Decision, Policy, Request, evaluate_cross_account
 from ._sandbox_requests import (
     Access,
+    bucket_owner_and_policy,
     dynamodb_accesses,
     iam_access,
     identity_policies,
+    s3_access,
     table_policy,
     trust_policy,
 )
@@ -53,6 +55,10 @@ StartResponse = Callable[..., Any]
 App = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+#: While moto handles an authorized ExportTableToPointInTime, ``export_writes.authorize``
+#: is ``(action, resource) -> Decision`` for the caller: the export writes its files with
+#: the caller's S3 permissions, as DynamoDB does (see ``_sandbox_server.patch_moto_exports``).
+export_writes = threading.local()
 _ALNUM = string.ascii_uppercase + string.digits
 CHAINED_MAX_SECONDS = 3600
 
@@ -99,6 +105,12 @@ def error_response(
             ("Content-Type", "application/x-amz-json-1.0"),
             ("x-amzn-RequestId", request_id),
         ]
+    elif service == "s3":  # S3's REST error document
+        body = (
+            f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{escape(code)}</Code>"
+            f"<Message>{escape(message)}</Message><RequestId>{request_id}</RequestId></Error>"
+        ).encode()
+        headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
     else:
         ns = {"sts": STS_NS, "iam": "https://iam.amazonaws.com/doc/2010-05-08/"}.get(
             service or "", ""
@@ -239,6 +251,15 @@ class AuthorizationLayer:
             if not decision.allowed:
                 return self._send(start_response, service, 403, "AccessDenied",
                                   denial_message(identity.arn, access, decision))
+        if service == "s3":
+            headers = {"x-amz-acl": environ.get("HTTP_X_AMZ_ACL", "")}
+            access = s3_access(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""),
+                               environ.get("QUERY_STRING", ""), headers, identity.account)
+            decision = self.decide_s3(identity, access)
+            if not decision.allowed:
+                return self._send(start_response, service, 403, "AccessDenied",
+                                  denial_message(identity.arn, access, decision))
+        target = ""
         if ddb:
             target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
             try:
@@ -259,6 +280,15 @@ class AuthorizationLayer:
                     environ["HTTP_X_MOTO_ACCOUNT_ID"] = access.account  # by table ARN
             if target in ("Query", "Scan"):
                 self._cap_page(environ)
+        if target == "ExportTableToPointInTime":
+            def authorize(action: str, resource: str) -> Decision:
+                return self.decide_s3(identity, Access(action, resource, identity.account))
+
+            export_writes.authorize = authorize
+            try:
+                return list(self.app(environ, start_response))
+            finally:
+                export_writes.authorize = None
         return self.app(environ, start_response)
 
     # -- authorization ---------------------------------------------------------
@@ -292,6 +322,19 @@ class AuthorizationLayer:
             self.decisions.append((identity.arn, access, decision))
             del self.decisions[:-200]
         return decision
+
+    def decide_s3(self, identity: Identity, access: Access) -> Decision:
+        """An S3 access: the caller's policies and the bucket's policy, in the bucket's account.
+
+        Within one account either side may allow; across accounts both must
+        (a bucket policy naming the other account's role, and that role's own
+        policy), as S3 decides for buckets with ACLs disabled.
+        """
+        bucket = access.resource.split(":::", 1)[1].split("/", 1)[0] if ":::" in access.resource else ""
+        owner, policy = bucket_owner_and_policy(bucket) if bucket else (None, None)
+        if owner is not None:
+            access.account = owner
+        return self.decide(identity, access, [policy] if policy else [])
 
     @staticmethod
     def _send(

@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from ._evaluator import Policy
 
@@ -218,6 +218,15 @@ def dynamodb_accesses(operation: str, body: dict[str, Any], account: str, region
         return out
     if operation == "ListTables":
         return [Access(action, f"arn:aws:dynamodb:{region}:{account}:table/*", account)]
+    if operation in ("ExportTableToPointInTime", "DescribeExport") and (
+        body.get("TableArn") or body.get("ExportArn")
+    ):
+        # Exports are authorized on the table (start) and on TABLE/export/ID (describe).
+        arn = str(body.get("ExportArn") if operation == "DescribeExport" else body.get("TableArn"))
+        owner = arn.split(":")[4] if arn.count(":") >= 5 else account
+        return [Access(action, arn, owner)]
+    if operation == "ListExports":
+        return [Access(action, "*", account)]  # no resource-level permissions in IAM
     if "ResourceArn" in body and "TableName" not in body:
         arn = str(body["ResourceArn"])
         owner = arn.split(":")[4] if arn.count(":") >= 5 else account
@@ -273,3 +282,84 @@ def iam_access(action: str, form: dict[str, str], account: str) -> Access:
     else:
         resource = "*"
     return Access(f"iam:{action}", resource, account)
+
+
+# -- S3 (the buckets that table exports are written to) -----------------------------------
+
+#: Bucket-level subresources whose IAM action is not just Get/Put/Delete + "Bucket" + name.
+_S3_BUCKET_ACTIONS = {
+    ("GET", "uploads"): "s3:ListBucketMultipartUploads",
+    ("GET", "location"): "s3:GetBucketLocation",
+    ("GET", "versions"): "s3:ListBucketVersions",
+    ("POST", "delete"): "s3:DeleteObject",
+    ("GET", "encryption"): "s3:GetEncryptionConfiguration",
+    ("PUT", "encryption"): "s3:PutEncryptionConfiguration",
+}
+
+
+def s3_access(method: str, path: str, query: str, headers: dict[str, str], account: str) -> Access:
+    """The IAM action and resource of one S3 REST request (path-style addressing).
+
+    ``GET /bucket`` is ``s3:ListBucket`` (with ``s3:prefix``), ``GET
+    /bucket/key`` ``s3:GetObject``, ``PUT /bucket/key`` ``s3:PutObject``,
+    ``DELETE /bucket/key?uploadId=`` ``s3:AbortMultipartUpload``, and a bucket
+    subresource ``?policy`` / ``?acl`` / ... ``s3:{Get,Put,Delete}Bucket<Name>``.
+    """
+    params = {k: v[0] if v else "" for k, v in parse_qs(query, keep_blank_values=True).items()}
+    bucket, _, key = path.lstrip("/").partition("/")
+    method = method.upper()
+    if not bucket:
+        return Access("s3:ListAllMyBuckets", "*", account)
+    bucket_arn = f"arn:aws:s3:::{bucket}"
+    context: dict[str, Any] = {}
+    if headers.get("x-amz-acl"):
+        context["s3:x-amz-acl"] = headers["x-amz-acl"]
+    if not key:
+        for sub in params:
+            action = _S3_BUCKET_ACTIONS.get((method, sub))
+            if action is None and sub[:1].isalpha() and method in ("GET", "PUT", "DELETE") and sub not in (
+                "list-type", "prefix", "delimiter", "max-keys", "marker", "continuation-token",
+                "start-after", "encoding-type", "fetch-owner",
+            ):
+                verb = {"GET": "Get", "PUT": "Put", "DELETE": "Delete"}[method]
+                action = f"s3:{verb}Bucket{sub[:1].upper()}{sub[1:]}"
+            if action is not None:
+                return Access(action, bucket_arn, account, context)
+        if method == "PUT":
+            return Access("s3:CreateBucket", bucket_arn, account, context)
+        if method == "DELETE":
+            return Access("s3:DeleteBucket", bucket_arn, account)
+        if "prefix" in params:
+            context["s3:prefix"] = params["prefix"]
+        return Access("s3:ListBucket", bucket_arn, account, context)  # GET, HEAD
+    object_arn = f"{bucket_arn}/{key}"
+    if "acl" in params:
+        action = "s3:GetObjectAcl" if method == "GET" else "s3:PutObjectAcl"
+    elif "tagging" in params:
+        action = {"GET": "s3:GetObjectTagging", "DELETE": "s3:DeleteObjectTagging"}.get(
+            method, "s3:PutObjectTagging")
+    elif method == "DELETE":
+        action = "s3:AbortMultipartUpload" if "uploadId" in params else "s3:DeleteObject"
+    elif method in ("GET", "HEAD"):
+        action = "s3:ListMultipartUploadParts" if "uploadId" in params else "s3:GetObject"
+    else:  # PUT, POST: uploads, parts, completion
+        action = "s3:PutObject"
+    return Access(action, object_arn, account, context)
+
+
+def bucket_owner_and_policy(bucket: str) -> tuple[str | None, Policy | None]:
+    """The account that owns ``bucket`` (None if there is no such bucket) and its policy."""
+    from moto.s3.models import s3_backends
+
+    found = s3_backends.bucket_accounts.get(bucket)
+    if found is None:
+        return None, None
+    partition, owner = found
+    try:
+        policy = s3_backends[owner][partition].buckets[bucket].policy
+    except KeyError:
+        return owner, None
+    if not policy:
+        return owner, None
+    text = policy.decode() if isinstance(policy, bytes) else str(policy)
+    return owner, Policy(f"bucket policy of {bucket}", _document(text), "resource")

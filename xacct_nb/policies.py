@@ -35,12 +35,18 @@ from ._evaluator import (
 __all__ = [
     "Change",
     "Decision",
+    "EXPORT_ACTIONS",
+    "EXPORT_S3_WRITE_ACTIONS",
     "READ_ACTIONS",
     "SetupPlan",
     "WRITE_ACTIONS",
     "as_resource_policy",
     "assume_role_policy",
     "attribute_limited_read_policy",
+    "bucket_arn",
+    "export_bucket_policy",
+    "export_policy",
+    "export_reader_policy",
     "index_arn",
     "leading_keys_write_policy",
     "normalize_policy",
@@ -508,6 +514,190 @@ def table_resource_policy(
         ],
     }
     return as_resource_policy(identity, principals)
+
+
+# -- snapshot exports (ExportTableToPointInTime into S3) ------------------------------------
+
+#: What the owner's role needs on the table to start and follow exports.
+EXPORT_ACTIONS: tuple[str, ...] = (
+    "dynamodb:DescribeExport",
+    "dynamodb:ExportTableToPointInTime",
+    "dynamodb:ListExports",
+)
+#: What the export writes into the bucket with (AWS's documented set).
+EXPORT_S3_WRITE_ACTIONS: tuple[str, ...] = (
+    "s3:AbortMultipartUpload",
+    "s3:PutObject",
+    "s3:PutObjectAcl",
+)
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+
+
+def bucket_arn(bucket: str, prefix: str | None = None) -> str:
+    """The ARN of an S3 bucket, or of every object under ``prefix`` (``prefix=""``: all objects).
+
+    >>> bucket_arn("analyst-exports")
+    'arn:aws:s3:::analyst-exports'
+    >>> bucket_arn("analyst-exports", "orders/")
+    'arn:aws:s3:::analyst-exports/orders/*'
+    """
+    if not isinstance(bucket, str) or not _BUCKET_RE.match(bucket) or ".." in bucket:
+        raise InvalidArgumentError(
+            f"{bucket!r} is not an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-', "
+            "starting and ending with a letter or digit."
+        )
+    if prefix is None:
+        return f"arn:aws:s3:::{bucket}"
+    return f"arn:aws:s3:::{bucket}/{_export_prefix(prefix)}*"
+
+
+def _export_prefix(prefix: str | None) -> str:
+    """``"orders"`` -> ``"orders/"``; ``None`` / ``""`` -> ``""`` (the whole bucket)."""
+    if prefix is None:
+        return ""
+    if not isinstance(prefix, str) or "*" in prefix or prefix.startswith("/"):
+        raise InvalidArgumentError(
+            f"prefix={prefix!r} must be a key prefix such as 'exports/orders' (no '*', no "
+            "leading '/')."
+        )
+    prefix = prefix.strip("/")
+    return f"{prefix}/" if prefix else ""
+
+
+def export_policy(
+    tables: str | Sequence[str], bucket: str, *, prefix: str | None = None
+) -> dict[str, Any]:
+    """The owner's role: may export ``tables`` into ``bucket`` (under ``prefix``) and follow it.
+
+    Attach it to the role in the table's account (B), next to its read
+    policy. ``ExportTableToPointInTime`` is authorized on the table,
+    ``DescribeExport`` on the table's exports (``TABLE/export/*``),
+    ``ListExports`` has no resource (``*``), and the export writes the files
+    with the role's permissions (``s3:PutObject``, ``s3:AbortMultipartUpload``,
+    ``s3:PutObjectAcl``). When the bucket belongs to another account (A), the
+    bucket's own policy must allow the role as well: see
+    :func:`export_bucket_policy`. The table also needs point-in-time recovery
+    (``UpdateContinuousBackups``, done once by the owner).
+
+    >>> doc = export_policy("arn:aws:dynamodb:us-east-1:222222222222:table/Orders",
+    ...                     "analyst-exports", prefix="orders")
+    >>> [s["Sid"] for s in doc["Statement"]]
+    ['ExportTables', 'FollowExports', 'ListExports', 'WriteExportFiles']
+    >>> doc["Statement"][1]["Resource"]
+    ['arn:aws:dynamodb:us-east-1:222222222222:table/Orders/export/*']
+    >>> doc["Statement"][3]["Resource"]
+    'arn:aws:s3:::analyst-exports/orders/*'
+    """
+    arns = _resources(tables, indexes=False)
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "ExportTables",
+                "Effect": "Allow",
+                "Action": "dynamodb:ExportTableToPointInTime",
+                "Resource": arns,
+            },
+            {
+                "Sid": "FollowExports",
+                "Effect": "Allow",
+                "Action": "dynamodb:DescribeExport",
+                "Resource": [f"{arn}/export/*" for arn in arns],
+            },
+            {
+                "Sid": "ListExports",
+                "Effect": "Allow",
+                "Action": "dynamodb:ListExports",
+                "Resource": "*",
+            },
+            {
+                "Sid": "WriteExportFiles",
+                "Effect": "Allow",
+                "Action": list(EXPORT_S3_WRITE_ACTIONS),
+                "Resource": bucket_arn(bucket, prefix or ""),
+            },
+        ],
+    }
+
+
+def export_bucket_policy(
+    bucket: str, writers: str | Iterable[str], *, prefix: str | None = None
+) -> dict[str, Any]:
+    """The bucket's policy (account A): lets the owner's role write exports into it.
+
+    Across accounts S3 needs both sides: the role's own policy
+    (:func:`export_policy`) *and* this bucket policy. Put it on the bucket
+    with ``PutBucketPolicy`` (merge the statement into an existing policy).
+    With S3 Object Ownership "bucket owner enforced" (the default for new
+    buckets) the files then belong to the bucket's account, so the analyst
+    reads them with account A's own permissions (:func:`export_reader_policy`).
+
+    Parameters
+    ----------
+    bucket
+        The bucket name.
+    writers
+        The owner's role ARN(s) (or account ids, meaning any principal that
+        account allows).
+    prefix
+        Limit writes to keys under this prefix.
+
+    >>> doc = export_bucket_policy(
+    ...     "analyst-exports", "arn:aws:iam::222222222222:role/Reader", prefix="orders")
+    >>> statement = doc["Statement"][0]
+    >>> statement["Principal"], statement["Resource"]
+    ({'AWS': 'arn:aws:iam::222222222222:role/Reader'}, 'arn:aws:s3:::analyst-exports/orders/*')
+    """
+    arns = principal_arns(writers)
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "AllowDynamoDBExportsFromOwner",
+                "Effect": "Allow",
+                "Principal": {"AWS": arns[0] if len(arns) == 1 else arns},
+                "Action": list(EXPORT_S3_WRITE_ACTIONS),
+                "Resource": bucket_arn(bucket, prefix or ""),
+            }
+        ],
+    }
+
+
+def export_reader_policy(bucket: str, *, prefix: str | None = None) -> dict[str, Any]:
+    """The analyst's identity policy (account A): may read the exported files.
+
+    ``s3:GetObject`` on the objects under ``prefix`` is all
+    :func:`xacct_nb.read_snapshot` needs when it is handed the export (its
+    manifest names every file); ``s3:ListBucket`` (limited to the prefix)
+    lets it find an export from an ``s3://bucket/prefix/`` URL alone.
+
+    >>> doc = export_reader_policy("analyst-exports", prefix="orders")
+    >>> [s["Action"] for s in doc["Statement"]]
+    ['s3:GetObject', 's3:ListBucket']
+    >>> doc["Statement"][1]["Condition"]
+    {'StringLike': {'s3:prefix': ['orders/*']}}
+    """
+    listing: dict[str, Any] = {
+        "Sid": "ListExports",
+        "Effect": "Allow",
+        "Action": "s3:ListBucket",
+        "Resource": bucket_arn(bucket),
+    }
+    folder = _export_prefix(prefix)
+    if folder:
+        listing["Condition"] = {"StringLike": {"s3:prefix": [f"{folder}*"]}}
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "ReadExportFiles",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": bucket_arn(bucket, prefix or ""),
+            },
+            listing,
+        ],
+    }
 
 
 def _named(policies: Any, kind: str) -> list[Policy]:
