@@ -151,14 +151,19 @@ def test_read_spanning_expiry_keeps_going(timed_sandbox, monkeypatch):
     session = xn.assume_role(sb.reader_role_arn, external_id=sb.external_id,
                              source_session=source, duration_seconds=900)
     first = session.get_credentials().get_frozen_credentials()
-    rows = 0
-    for chunk in xn.read_scan(session, sb.table, chunksize=1000):
-        rows += len(chunk)
-        clock.advance(1000)  # every page after this one is past the old credentials' expiry
-    assert rows == sb.item_count
-    # The first assume, then at most one per expiry crossed mid-read (the reader
-    # fetches a page ahead, so the last expiry may fall after the last fetch).
-    assert 2 <= len(assumes) <= 3
+    scans: list[int] = []
+
+    def time_passes(**_):
+        # Just before pages 2 and 3 are requested (in whichever thread fetches them),
+        # the credentials of the page before have expired.
+        scans.append(1)
+        if len(scans) > 1:
+            clock.advance(1000)
+
+    session.events.register("before-call.dynamodb.Scan", time_passes)
+    df = xn.read_scan(session, sb.table)
+    assert len(df) == sb.item_count and len(scans) == 3
+    assert len(assumes) == 3  # the first assume, then one per expiry crossed mid-read
     assert session.get_credentials().get_frozen_credentials().access_key != first.access_key
 
 
