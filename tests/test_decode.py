@@ -35,7 +35,8 @@ def b64(data: bytes) -> str:
 # --------------------------------------------------------------------------- #
 
 
-def same(a: Any, b: Any) -> bool:
+def same(a: Any, b: Any, *, key_order: bool = True) -> bool:
+    """Equal, and of the same types, all the way down (NaN equals NaN)."""
     if type(a) is not type(b):
         return False
     if isinstance(a, float):
@@ -43,11 +44,14 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, Decimal):
         return a == b and str(a) == str(b)
     if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(
+            same(x, y, key_order=key_order) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+        keys_match = list(a) == list(b) if key_order else sorted(a) == sorted(b)
+        return keys_match and all(same(a[k], b[k], key_order=key_order) for k in a)
     if isinstance(a, (set, frozenset)):
-        return len(a) == len(b) and all(any(same(x, y) for y in b) for x in a)
+        return len(a) == len(b) and all(
+            any(same(x, y, key_order=key_order) for y in b) for x in a)
     return bool(a == b)
 
 

@@ -13,10 +13,8 @@ from __future__ import annotations
 import base64
 import gc
 import json
-import math
 import sys
 import threading
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +41,7 @@ from test_decode import (  # noqa: E402
     ref_frame,
     wire_pages,
 )
+from test_decode import same as _same  # noqa: E402
 
 # --------------------------------------------------------------------------- #
 # Helpers
@@ -57,19 +56,7 @@ def _arrow_even_for_small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def same(a: Any, b: Any) -> bool:
     """test_decode.same, except that dict key order is not compared."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float):
-        return a == b or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, Decimal):
-        return a == b and str(a) == str(b)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return sorted(a) == sorted(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, (set, frozenset)):
-        return len(a) == len(b) and all(any(same(x, y) for y in b) for x in a)
-    return bool(a == b)
+    return _same(a, b, key_order=False)
 
 
 def assert_frames_match(got: pd.DataFrame, want: pd.DataFrame) -> None:
