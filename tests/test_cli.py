@@ -88,3 +88,13 @@ def test_verify_command_bad_key():
                             text=True, timeout=60)
     assert result.returncode == 2
     assert "--key 'nonsense': use name=value" in result.stderr
+
+
+def test_unknown_options_are_refused_except_for_lab():
+    result = subprocess.run(_xacct("verify", "--bogus"), capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and "unrecognized arguments: --bogus" in result.stderr
+    from xacct_nb._cli import build_parser
+
+    args, unknown = build_parser().parse_known_args(["lab", "--no-browser", "--port=0"])
+    assert args.command == "lab" and unknown == ["--no-browser"]
