@@ -446,27 +446,31 @@ def _column_from_segments(segs: list[_Segment], n: int, numbers: str) -> Any:
     return _object_column(values)
 
 
-def _bool_from_segments(segs: list[_Segment], n: int) -> Any:
-    datas: list[np.ndarray] = []
-    masks: list[np.ndarray] = []
-    any_missing = False
-    for seg in segs:
-        if seg[0] == "missing":
-            datas.append(np.zeros(seg[1], dtype=np.bool_))
-            masks.append(np.ones(seg[1], dtype=np.bool_))
-            any_missing = True
-        else:
-            data, mask = seg[1], seg[2]
-            datas.append(data)
-            if mask is None:
-                masks.append(np.zeros(len(data), dtype=np.bool_))
-            else:
-                masks.append(mask)
-                any_missing = True
-    data = np.concatenate(datas)
-    if not any_missing:
+def _masked_join(parts: list[tuple[np.ndarray, np.ndarray | None]], array_type: Any) -> Any:
+    """Concatenate (values, missing-mask or None) pieces of one column.
+
+    A plain numpy array when no piece has a mask, else ``array_type(values,
+    mask)`` (pandas' nullable ``BooleanArray`` / ``IntegerArray``).
+    """
+    data = np.concatenate([values for values, _ in parts])
+    if all(mask is None for _, mask in parts):
         return data
-    return pd.arrays.BooleanArray(data, np.concatenate(masks))
+    mask = np.concatenate(
+        [np.zeros(len(values), dtype=np.bool_) if m is None else m for values, m in parts]
+    )
+    return array_type(data, mask)
+
+
+def _missing_piece(n: int, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(n, dtype=dtype), np.ones(n, dtype=np.bool_)
+
+
+def _bool_from_segments(segs: list[_Segment], n: int) -> Any:
+    parts = [
+        _missing_piece(seg[1], np.bool_) if seg[0] == "missing" else (seg[1], seg[2])
+        for seg in segs
+    ]
+    return _masked_join(parts, pd.arrays.BooleanArray)
 
 
 def _numbers_from_segments(segs: list[_Segment], n: int, numbers: str) -> Any:
@@ -485,26 +489,12 @@ def _numbers_from_segments(segs: list[_Segment], n: int, numbers: str) -> Any:
         return np.concatenate(parts)
 
     if subs == {"int"}:
-        datas: list[np.ndarray] = []
-        masks: list[np.ndarray] = []
-        any_missing = False
-        for seg in segs:
-            if seg[0] == "missing":
-                datas.append(np.zeros(seg[1], dtype=np.int64))
-                masks.append(np.ones(seg[1], dtype=np.bool_))
-                any_missing = True
-                continue
-            _, mask, _, conv, _ = seg
-            datas.append(_scatter(conv, mask, 0, np.int64))
-            if mask is None:
-                masks.append(np.zeros(len(conv), dtype=np.bool_))
-            else:
-                masks.append(mask)
-                any_missing = True
-        data = np.concatenate(datas)
-        if not any_missing:
-            return data
-        return pd.arrays.IntegerArray(data, np.concatenate(masks))
+        parts = [
+            _missing_piece(seg[1], np.int64) if seg[0] == "missing"
+            else (_scatter(seg[3], seg[1], 0, np.int64), seg[1])
+            for seg in segs
+        ]
+        return _masked_join(parts, pd.arrays.IntegerArray)
 
     # Decimals, or integers some of which are beyond int64 (exact Python
     # ints): an object column.

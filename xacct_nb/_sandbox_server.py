@@ -372,7 +372,7 @@ def _admin_client(endpoint_url: str, service: str, account: str) -> Any:
         service,
         endpoint_url=endpoint_url,
         region_name=REGION,
-        aws_access_key_id="AKIASANDBOXSEEDING00",
+        aws_access_key_id="sandbox-seeding",  # the layer is open while seeding
         aws_secret_access_key="seeding",  # noqa: S106 - a placeholder, the layer is open
         config=Config(retries={"max_attempts": 2}),
     )
