@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import xacct_nb as xn
-from xacct_nb import _demo_data as demo
+from xacct_nb.sandbox import _demo_data as demo
 
 pytestmark = pytest.mark.sandbox
 

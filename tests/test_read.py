@@ -10,7 +10,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import TypeDeserializer
 
 import xacct_nb as xn
-from xacct_nb import _demo_data as demo
+from xacct_nb.sandbox import _demo_data as demo
 
 pytestmark = pytest.mark.sandbox
 

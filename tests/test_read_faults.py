@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import xacct_nb as xn
-from xacct_nb import _demo_data as demo
+from xacct_nb.sandbox import _demo_data as demo
 
 sys.path.insert(0, str(Path(__file__).parent))
 from faultproxy import FaultProxy  # noqa: E402

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 import xacct_nb as xn
-from xacct_nb import _demo_data as demo
+from xacct_nb.sandbox import _demo_data as demo
 from xacct_nb import _read_items
 from xacct_nb._read_items import read_items
 

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import xacct_nb as xn
-from xacct_nb import _demo_data as demo
+from xacct_nb.sandbox import _demo_data as demo
 from xacct_nb import policies
 
 pytestmark = pytest.mark.sandbox

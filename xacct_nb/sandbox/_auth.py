@@ -38,8 +38,8 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 from xml.sax.saxutils import escape
 
-from ._evaluator import EXPLICIT_DENY, Decision, Policy, Request, evaluate_cross_account
-from ._sandbox_requests import (
+from .._evaluator import EXPLICIT_DENY, Decision, Policy, Request, evaluate_cross_account
+from ._accesses import (
     Access,
     bucket_owner_and_policy,
     dynamodb_accesses,
@@ -57,7 +57,7 @@ App = Callable[[Environ, StartResponse], Iterable[bytes]]
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 #: While moto handles an authorized ExportTableToPointInTime, ``export_writes.authorize``
 #: is ``(action, resource) -> Decision`` for the caller: the export writes its files with
-#: the caller's S3 permissions, as DynamoDB does (see ``_sandbox_server.patch_moto_exports``).
+#: the caller's S3 permissions, as DynamoDB does (see ``_exports.patch_moto_exports``).
 export_writes = threading.local()
 _ALNUM = string.ascii_uppercase + string.digits
 CHAINED_MAX_SECONDS = 3600

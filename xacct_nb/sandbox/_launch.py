@@ -1,28 +1,4 @@
-"""The embedded sandbox: two AWS accounts on 127.0.0.1, no internet, no real AWS.
-
-:func:`start` runs moto's server behind xacct-nb's authorization layer in a
-child process and seeds it the same way every time:
-
-* account A (``111111111111``): user ``analyst`` (access keys, may
-  ``sts:AssumeRole`` on B's roles) and role ``AssumeDynamoDBAccessRole``;
-* account C (``333333333333``): user ``outsider``, trusted by nobody;
-* account B (``222222222222``): table ``MyCrossAccountTable`` (orders, key
-  ``customer_id`` / ``order_ts``, GSI ``status-index``), table
-  ``PrivateLedgerTable`` (granted to nobody), role
-  ``DynamoDBReaderRoleForAccountA`` (read-only, trust to A with an ExternalId)
-  and role ``DynamoDBWriterRoleForAccountA`` (writes limited to two partitions).
-
->>> import xacct_nb as xn
->>> with xn.sandbox.start() as sb:                          # doctest: +SKIP
-...     session = xn.assume_role(sb.reader_role_arn, external_id=sb.external_id,
-...                              source_session=sb.analyst_session())
-...     df = xn.read_scan(session, sb.table)
-
-Any boto3 program can use it too: ``sb.env()`` gives the environment
-variables, ``sb.aws_config_file`` an AWS config file with profiles
-``xacct-sandbox`` (the analyst), ``xacct-sandbox-admin-a`` and
-``xacct-sandbox-admin-b``.
-"""
+"""Starting, describing and stopping a sandbox: the client side, in the caller's process."""
 
 from __future__ import annotations
 
@@ -40,9 +16,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from ._errors import InvalidArgumentError, SandboxError
-
-__all__ = ["PROFILE", "Sandbox", "start"]
+from .._errors import InvalidArgumentError, SandboxError
 
 #: Name of the analyst's profile in :attr:`Sandbox.aws_config_file`.
 PROFILE = "xacct-sandbox"
@@ -157,7 +131,7 @@ class Sandbox:
         Pass them to ``xn.verify_access(..., policies=...)`` to have each denial
         name its deciding statement.
         """
-        from ._access import read_role_policies
+        from .._access import read_role_policies
 
         name = role.rsplit("/", 1)[-1]
         account = role.split(":")[4] if role.startswith("arn:") else self.account_b
@@ -302,10 +276,10 @@ def start(*, port: int = 0, host: str = "127.0.0.1", timeout: float = _START_TIM
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
     env["PYTHONUNBUFFERED"] = "1"
     # The child imports this very package, wherever it was imported from.
-    package_root = str(Path(__file__).resolve().parent.parent)
+    package_root = str(Path(__file__).resolve().parent.parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "xacct_nb._sandbox_server", "--host", host, "--port", str(port)],
+        [sys.executable, "-m", "xacct_nb.sandbox._server", "--host", host, "--port", str(port)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
