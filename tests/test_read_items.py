@@ -21,9 +21,9 @@ import pandas as pd
 import pytest
 
 import xacct_nb as xn
-from xacct_nb.sandbox import _demo_data as demo
 from xacct_nb import _read_items
 from xacct_nb._read_items import read_items
+from xacct_nb.sandbox import _demo_data as demo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # --import-mode=importlib
 from faultproxy import FaultProxy  # noqa: E402

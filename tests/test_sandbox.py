@@ -13,8 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 import xacct_nb as xn
-from xacct_nb.sandbox import _demo_data as demo
 from xacct_nb import policies
+from xacct_nb.sandbox import _demo_data as demo
 
 pytestmark = pytest.mark.sandbox
 

@@ -14,9 +14,9 @@ from boto3.dynamodb.conditions import Attr
 from pandas.testing import assert_frame_equal
 
 import xacct_nb as xn
-from xacct_nb.sandbox import _demo_data as demo
 from xacct_nb import _widgets as xw
 from xacct_nb._widgets import Explorer, ExplorerLogic, FilterRow, convert_value
+from xacct_nb.sandbox import _demo_data as demo
 
 sys.path.insert(0, str(Path(__file__).parent))
 from faultproxy import FaultProxy  # noqa: E402
