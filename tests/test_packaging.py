@@ -104,3 +104,11 @@ def test_the_design_contract_names_are_public():
     }
     assert contract <= set(xn.__all__)
     assert callable(xn.sandbox.start) and callable(xn.policies.simulate)
+
+
+def test_license_file_matches_pyproject():
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"]["text"]
+    assert declared == "Apache-2.0"
+    text = (ROOT / "LICENSE").read_text()
+    assert "Apache License" in text and "Version 2.0, January 2004" in text
+    assert "[yyyy]" not in text and "Copyright 2026 xacct-nb developers" in text

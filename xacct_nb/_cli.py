@@ -2,7 +2,8 @@
 
 ::
 
-    xacct sandbox [--port N]      run the two-account sandbox in the foreground
+    xacct sandbox [--port N] [--env-file F] [--host H --allow-remote]
+                                  run the two-account sandbox in the foreground
     xacct lab [--port N]          JupyterLab on notebooks/ with a sandbox running
     xacct verify [TABLE] [...]    probe the role's access (no data changes), explain denials
     xacct export TABLE OUT [...]  stream a table or partition to Parquet / CSV
@@ -24,28 +25,98 @@ from ._errors import XacctError
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
+    """Run a sandbox until Ctrl-C, SIGTERM or SIGHUP; remove the ``--env-file`` afterwards.
+
+    The first signal stops the sandbox (even in the middle of starting it);
+    later ones are ignored while it cleans up, so nothing is left half-removed.
+    """
+    import warnings
+
     from . import sandbox
 
-    sb = sandbox.start(port=args.port, host=args.host)
-    print(sb.instructions(), flush=True)
-    if args.env_file:
-        Path(args.env_file).write_text(
-            "".join(f"export {k}={v}\n" for k, v in sb.env().items())
+    env_file = Path(args.env_file).absolute() if args.env_file else None
+    if env_file is not None and not env_file.parent.is_dir():
+        raise XacctError(
+            f"Cannot write the environment file {str(env_file)!r}: its folder does not exist. "
+            "Create it, or choose another path for --env-file."
         )
-        print(f"Environment written to {args.env_file} (source it in a shell).", flush=True)
-    print("Press Ctrl-C to stop.", flush=True)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if stopping.is_set():
+            return  # already stopping: let the cleanup finish
+        stopping.set()
+        raise KeyboardInterrupt
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), on_signal)
+    sb = None
+    wrote_env_file = False
     try:
-        while not stop.wait(0.5):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sb = sandbox.start(port=args.port, host=args.host, allow_remote=args.allow_remote)
+        for warning in caught:
+            print(f"xacct: warning: {warning.message}", file=sys.stderr, flush=True)
+        print(sb.instructions(), flush=True)
+        if env_file is not None:
+            wrote_env_file = True  # from here on, remove it whatever happens
+            sb.remove_at_stop(env_file)  # by the sandbox, should this process be killed
+            _write_env_file(env_file, sb.env())
+            print(f"Environment written to {env_file} (source it in a shell; it is removed "
+                  "when the sandbox stops).", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        while not stopping.wait(0.5):
             if not sb.running:
                 print("The sandbox stopped unexpectedly.", file=sys.stderr)
                 return 1
+    except KeyboardInterrupt:
+        pass
     finally:
-        sb.stop()
-    print("Sandbox stopped.")
+        stopping.set()  # a signal from now on is ignored by on_signal
+        if sb is not None:
+            sb.stop()
+        if wrote_env_file and env_file is not None:
+            _remove_quietly(env_file)
+    if sb is None:
+        return 130  # interrupted while starting
+    print("Sandbox stopped.", flush=True)
     return 0
+
+
+def _write_env_file(path: Path, env: dict[str, str]) -> None:
+    """Write ``export`` lines to ``path``, readable by its owner only from the first byte.
+
+    The text goes to a new file created with mode 0600 beside ``path``, then
+    replaces it: an older file of that name (whatever its mode) is never
+    reused, and no reader ever sees a partial file.
+    """
+    import shlex
+
+    text = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                     0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            os.fchmod(fd, 0o600)  # exactly 0600, whatever the umask
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise XacctError(
+            f"Cannot write the environment file {str(path)!r}: {exc.strerror or exc}. "
+            "Choose a path in a folder you can write to, or leave out --env-file."
+        ) from None
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        print(f"xacct: warning: could not remove {path}: {exc.strerror or exc}; "
+              "remove it yourself (it holds the sandbox's keys).", file=sys.stderr)
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:
@@ -130,8 +201,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sandbox", help="run the two-account sandbox in the foreground")
     p.add_argument("--port", type=int, default=0, help="TCP port (default: any free port)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--env-file", help="also write `export ...` lines for a shell to this file")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="interface to bind (default 127.0.0.1; others need --allow-remote)")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a --host beyond loopback: the sandbox's well-known keys become "
+                        "usable by anyone who can reach the port")
+    p.add_argument("--env-file",
+                   help="also write `export ...` lines for a shell to this file (mode 0600, "
+                        "removed when the sandbox stops)")
     p.set_defaults(func=_cmd_sandbox)
 
     p = sub.add_parser("lab", help="JupyterLab on the notebooks, with a sandbox running")

@@ -17,7 +17,10 @@ match and every ``Condition`` holds. Supported condition operators: the
 String, Numeric, Date, Bool, Null and Arn families, each with ``IfExists``
 and the ``ForAllValues:`` / ``ForAnyValue:`` set qualifiers; keys missing
 from the request follow AWS's rule (false, except for negated operators,
-``...IfExists``, ``Null`` and ``ForAllValues``).
+``...IfExists``, ``Null`` and ``ForAllValues``). Keys that apply but whose
+value cannot be known (``Request.unknown``, or a context value of
+:data:`UNKNOWN`) fail closed: a condition on one never satisfies an Allow and
+always satisfies a Deny.
 
 The same code decides for ``xn.policies.simulate`` and for the sandbox's
 authorization layer, and names the statement that decided.
@@ -41,9 +44,39 @@ from typing import Any
 
 from ._errors import InvalidArgumentError
 
-__all__ = ["Decision", "Policy", "Request", "evaluate", "evaluate_cross_account", "principal_account"]
+__all__ = [
+    "UNKNOWN", "Decision", "Policy", "Request", "evaluate", "evaluate_cross_account",
+    "principal_account",
+]
 
 ALLOW, EXPLICIT_DENY, IMPLICIT_DENY = "Allow", "ExplicitDeny", "ImplicitDeny"
+
+
+class _Unknown:
+    """The type of :data:`UNKNOWN` (a single, falsy, immutable marker)."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+
+#: A request-context value saying "this key applies to the request but its value cannot
+#: be known" (a PartiQL ``SELECT`` without an equality on the partition key has
+#: ``dynamodb:LeadingKeys`` = UNKNOWN). A condition on an unknown key fails closed: it
+#: never satisfies an ``Allow`` and always satisfies a ``Deny``.
+UNKNOWN = _Unknown()
 
 
 @dataclass(frozen=True)
@@ -68,6 +101,15 @@ class Request:
     action: str
     resource: str
     context: Mapping[str, Any] = field(default_factory=dict)
+    #: condition keys whose values cannot be known (also: a context value of ``UNKNOWN``);
+    #: a condition on one of them never satisfies an Allow and always satisfies a Deny
+    unknown: frozenset[str] = frozenset()
+
+    def unknown_keys(self) -> frozenset[str]:
+        """Lower-cased names of the unknown keys (``unknown`` plus ``UNKNOWN`` values)."""
+        names = {k.lower() for k in self.unknown}
+        names.update(k.lower() for k, v in self.context.items() if v is UNKNOWN)
+        return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -254,7 +296,13 @@ def _lookup(context: Mapping[str, Any], key: str) -> tuple[bool, list[Any]]:
     return False, []
 
 
-def _operator_holds(operator: str, block: Mapping[str, Any], context: Mapping[str, Any]) -> bool:
+def _operator_holds(
+    operator: str,
+    block: Mapping[str, Any],
+    context: Mapping[str, Any],
+    unknown: frozenset[str] = frozenset(),
+    effect: str = "Allow",
+) -> bool:
     qualifier = None
     if ":" in operator:
         qualifier, operator = operator.split(":", 1)
@@ -263,6 +311,11 @@ def _operator_holds(operator: str, block: Mapping[str, Any], context: Mapping[st
     if_exists = operator.endswith("IfExists")
     base = operator[: -len("IfExists")] if if_exists else operator
     for key, wanted in block.items():
+        if key.lower() in unknown:
+            # Fail closed: an unknown value never satisfies an Allow, always a Deny.
+            if effect == "Deny":
+                continue
+            return False
         policy_values = _as_list(wanted)
         present, values = _lookup(context, key)
         if base == "Null":
@@ -309,10 +362,17 @@ def _operator_holds(operator: str, block: Mapping[str, Any], context: Mapping[st
     return True
 
 
-def _conditions_hold(condition: Mapping[str, Any] | None, context: Mapping[str, Any]) -> bool:
+def _conditions_hold(
+    condition: Mapping[str, Any] | None,
+    context: Mapping[str, Any],
+    unknown: frozenset[str] = frozenset(),
+    effect: str = "Allow",
+) -> bool:
     if not condition:
         return True
-    return all(_operator_holds(op, block, context) for op, block in condition.items())
+    return all(
+        _operator_holds(op, block, context, unknown, effect) for op, block in condition.items()
+    )
 
 
 # -- statements and decisions ---------------------------------------------------------------
@@ -340,7 +400,8 @@ def _statement_applies(statement: Mapping[str, Any], request: Request, kind: str
                 return False
         elif not _principal_matches(statement.get("Principal"), request.principal):
             return False
-    return _conditions_hold(statement.get("Condition"), request.context)
+    return _conditions_hold(statement.get("Condition"), request.context, request.unknown_keys(),
+                            "Deny" if statement.get("Effect") == "Deny" else "Allow")
 
 
 def _statements(policy: Policy) -> list[Mapping[str, Any]]:

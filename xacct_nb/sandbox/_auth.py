@@ -1,31 +1,37 @@
-"""The sandbox's authorization layer: WSGI middleware in front of moto's server.
+"""The sandbox's authorization layer: WSGI middleware in front of moto's services.
 
 moto does not check who signs a request: with its IAM checks on, a
 cross-account AssumeRole with a wrong ExternalId succeeds and any policy
 scoped to a table ARN denies everything. So the sandbox puts this layer in
 front of it. For every request the layer
 
-* reads the SigV4 ``Credential`` and resolves the access key to an identity
-  (an IAM user, a ``GetSessionToken`` session, or an assumed-role session),
-  refusing unknown keys and expired session credentials as AWS does;
+* parses it once into a canonical form (:func:`._wire.parse`: service,
+  region, operation, parameters), refusing whatever is ambiguous;
+* resolves the access key to an identity (an IAM user, a ``GetSessionToken``
+  session or an assumed-role session) with the secret and session token the
+  sandbox issued, and verifies the SigV4 signature with botocore's signer
+  (:mod:`._sigv4`), refusing unknown keys, wrong or missing tokens and
+  expired session credentials as AWS does;
 * answers ``sts:GetSessionToken`` itself (with MFA: the serial must be the
   user's device, the code six digits) and ``GetCallerIdentity`` for those
-  sessions;
-* checks ``sts:AssumeRole`` limits moto ignores (the role's
-  ``MaxSessionDuration``, one hour for role chaining) and keeps the issued
-  credentials' expiry on its own clock, which tests may move forward;
-* tells moto the caller's account (moto's ``x-moto-account-id`` header,
-  stripped from what clients send), and caps Query/Scan pages like
-  DynamoDB's 1 MB limit.
+  sessions; checks ``sts:AssumeRole`` against the caller's policies and the
+  role's trust policy and the limits moto ignores (``MaxSessionDuration``,
+  one hour for role chaining), keeping the issued credentials' expiry on its
+  own clock, which tests may move forward;
+* decides every IAM, S3 and DynamoDB call with the evaluator, and forwards
+  to moto only a request rebuilt from the parsed form (its own path, Host,
+  target and Authorization; the caller's account in moto's
+  ``x-moto-account-id``), straight to that service's moto application:
+  ``/moto-api`` is not reachable at all.
 
 Errors come back in AWS's wire format: JSON ``__type`` for DynamoDB, the
-``ErrorResponse`` XML for STS and IAM.
+``ErrorResponse`` XML for STS and IAM, S3's ``Error`` document.
 """
 
 from __future__ import annotations
 
-import io
-import json
+import hmac
+import logging
 import re
 import secrets
 import string
@@ -35,10 +41,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote
 from xml.sax.saxutils import escape
 
-from .._evaluator import EXPLICIT_DENY, Decision, Policy, Request, evaluate_cross_account
+from .._evaluator import EXPLICIT_DENY, UNKNOWN, Decision, Policy, Request, evaluate_cross_account
 from ._accesses import (
     Access,
     bucket_owner_and_policy,
@@ -49,12 +54,15 @@ from ._accesses import (
     table_policy,
     trust_policy,
 )
+from ._sigv4 import refusal, verify
+from ._wire import STS_NS, Parsed, WireError, error_response, parse
+
+logger = logging.getLogger(__name__)
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 App = Callable[[Environ, StartResponse], Iterable[bytes]]
 
-STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 #: While moto handles an authorized ExportTableToPointInTime, ``export_writes.authorize``
 #: is ``(action, resource) -> Decision`` for the caller: the export writes its files with
 #: the caller's S3 permissions, as DynamoDB does (see ``_exports.patch_moto_exports``).
@@ -63,67 +71,30 @@ _ALNUM = string.ascii_uppercase + string.digits
 CHAINED_MAX_SECONDS = 3600
 
 
-def credential_scope(environ: Environ) -> tuple[str | None, str | None, str]:
-    """(access key id, signing service, region) of a SigV4 request, or (None, None, "")."""
-    auth = environ.get("HTTP_AUTHORIZATION", "")
-    scope = ""
-    if "Credential=" in auth:
-        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].strip()
-    else:
-        for part in environ.get("QUERY_STRING", "").split("&"):
-            if part.startswith("X-Amz-Credential="):
-                scope = unquote(part.split("=", 1)[1])
-    parts = scope.split("/")
-    if len(parts) != 5:
-        return None, None, ""
-    return parts[0], parts[3], parts[2]
+def coarse_accesses(operation: str, params: dict[str, Any], account: str,
+                    region: str) -> list[Access]:
+    """The action on each table a refused request names, with its key context unknown.
 
-
-def read_body(environ: Environ) -> bytes:
-    """The request body, leaving ``wsgi.input`` readable again for the app."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    body = environ["wsgi.input"].read(length) if length else b""
-    replace_body(environ, body)
-    return body
-
-
-def replace_body(environ: Environ, body: bytes) -> None:
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
-
-
-def error_response(
-    service: str | None, status: int, code: str, message: str
-) -> tuple[str, list[tuple[str, str]], bytes]:
-    """An error in the wire format of ``service`` (JSON for DynamoDB, XML for the query APIs)."""
-    request_id = str(uuid.uuid4())
-    if service == "dynamodb":
-        body = json.dumps(
-            {"__type": f"com.amazon.coral.service#{code}", "Message": message}
-        ).encode()
-        headers = [
-            ("Content-Type", "application/x-amz-json-1.0"),
-            ("x-amzn-RequestId", request_id),
-        ]
-    elif service == "s3":  # S3's REST error document
-        body = (
-            f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{escape(code)}</Code>"
-            f"<Message>{escape(message)}</Message><RequestId>{request_id}</RequestId></Error>"
-        ).encode()
-        headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
-    else:
-        ns = {"sts": STS_NS, "iam": "https://iam.amazonaws.com/doc/2010-05-08/"}.get(
-            service or "", ""
-        )
-        body = (
-            f'<ErrorResponse xmlns="{ns}"><Error><Type>Sender</Type>'
-            f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
-            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
-        ).encode()
-        headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
-    reason = {400: "Bad Request", 403: "Forbidden"}.get(status, "Error")
-    headers.append(("Content-Length", str(len(body))))
-    return f"{status} {reason}", headers, body
+    Used only to decide whether the caller may learn why a request is invalid.
+    """
+    names: list[str] = []
+    if isinstance(params.get("TableName"), str):
+        names.append(params["TableName"])
+    if isinstance(params.get("RequestItems"), dict):
+        names += [name for name in params["RequestItems"] if isinstance(name, str)]
+    for entry in params.get("TransactItems") or []:
+        for member in entry.values() if isinstance(entry, dict) else ():
+            if isinstance(member, dict) and isinstance(member.get("TableName"), str):
+                names.append(member["TableName"])
+    action = f"dynamodb:{operation}"
+    out = []
+    for name in dict.fromkeys(names):
+        arn = name if name.startswith("arn:") else (
+            f"arn:aws:dynamodb:{region}:{account}:table/{name}")
+        parts = arn.split(":")
+        owner = parts[4] if len(parts) > 5 and parts[4].isdigit() else account
+        out.append(Access(action, arn, owner, {"dynamodb:LeadingKeys": UNKNOWN}))
+    return out or [Access(action, "*", account, {"dynamodb:LeadingKeys": UNKNOWN})]
 
 
 def denial_message(principal: str, access: Access, decision: Decision) -> str:
@@ -168,26 +139,49 @@ class StsError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+@dataclass
+class Credential:
+    """What the sandbox issued for one access key: who it is, its secret and session token."""
+
+    identity: Identity
+    secret: str
+    token: str | None = None
+
+    def __repr__(self) -> str:  # never shows the secret or the token
+        return f"Credential({self.identity!r})"
+
+
+#: What each service calls an access key it does not know.
+_UNKNOWN_KEY = {
+    "dynamodb": "The security token included in the request is invalid.",
+    "s3": "The AWS Access Key Id you provided does not exist in our records.",
+}
+#: STS actions the sandbox serves; the others (federation, web identity, SAML) would hand
+#: out credentials without the checks AWS makes, so they are refused.
+_STS_ACTIONS = ("AssumeRole", "GetSessionToken", "GetCallerIdentity")
+SEED_HEADER = "x-xacct-seed"
+
+
 class AuthorizationLayer:
     """WSGI middleware in front of moto: identify the caller, refuse what AWS would refuse.
 
-    While ``enforce`` is False (during seeding) requests pass unchanged and may
-    name their account with moto's ``x-moto-account-id`` header; once it is
-    True that header is stripped from every request.
+    ``apps`` maps each service (``dynamodb``, ``sts``, ``iam``, ``s3``) to its
+    moto application. While ``seed_token`` is set (during seeding) requests
+    carrying it in the ``x-xacct-seed`` header act as the account named in
+    moto's ``x-moto-account-id`` header, unsigned; every other request, and
+    every request once seeding is over, must be signed by a known identity.
 
     ``clock_offset`` (seconds) moves the layer's clock forward, so tests can
-    expire credentials without waiting. ``page_items`` caps Query/Scan pages
-    (DynamoDB stops at 1 MB; moto would return everything at once).
+    expire credentials without waiting.
     ``mfa_devices`` maps a user ARN to its MFA device serial.
     """
 
-    def __init__(self, app: App, *, page_items: int = 1000) -> None:
-        self.app = app
-        self.enforce = False
+    def __init__(self, apps: dict[str, App], *, seed_token: str | None = None) -> None:
+        self.apps = apps
+        self.seed_token = seed_token
         self.clock_offset = 0.0
-        self.page_items = page_items
         self.mfa_devices: dict[str, str] = {}
-        self.sessions: dict[str, Identity] = {}
+        self.sessions: dict[str, Credential] = {}
         #: the last decisions (principal ARN, access, decision), for explanations
         self.decisions: list[tuple[str, Access, Decision]] = []
         self._lock = threading.Lock()
@@ -196,8 +190,8 @@ class AuthorizationLayer:
         return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
 
     # -- identity --------------------------------------------------------------
-    def identify(self, access_key: str) -> Identity | None:
-        """Resolve an access key to the user or session that owns it."""
+    def identify(self, access_key: str) -> Credential | None:
+        """The credential behind an access key: a session the sandbox issued, or an IAM user's."""
         with self._lock:
             known = self.sessions.get(access_key)
         if known is not None:
@@ -206,90 +200,164 @@ class AuthorizationLayer:
 
         for account_id, account in list(iam_backends.items()):
             iam = account["aws"]
-            if access_key not in iam.access_keys:
+            key = iam.access_keys.get(access_key)
+            if key is None or getattr(key, "status", "Active") != "Active":
                 continue
             for user in list(iam.users.values()):
                 if any(k.access_key_id == access_key for k in user.access_keys):
-                    return Identity(account_id, user.arn, "user", user_id=user.id)
+                    return Credential(Identity(account_id, user.arn, "user", user_id=user.id),
+                                      key.secret_access_key)
         return None
+
+    def authenticate(self, parsed: Parsed) -> Identity:
+        """The identity that signed ``parsed``, or the service's error (key, token, signature)."""
+        service = parsed.service
+        credential = self.identify(parsed.access_key)
+        if credential is None:
+            raise refusal(service, "token", _UNKNOWN_KEY.get(
+                service, "The security token included in the request is invalid."))
+        if credential.token is None:
+            token_ok = parsed.token is None
+        else:
+            token_ok = parsed.token is not None and hmac.compare_digest(
+                parsed.token.encode(), credential.token.encode())
+        if not token_ok:
+            if service == "s3":
+                raise WireError(400, "InvalidToken",
+                                "The provided token is malformed or otherwise invalid.", "s3")
+            raise refusal(service, "token",
+                          "The security token included in the request is invalid.")
+        verify(parsed.signature, credential.secret, parsed.token, parsed.method, parsed.raw_path,
+               parsed.raw_query, parsed.headers, parsed.raw_body)
+        identity = credential.identity
+        if identity.expiration is not None and self.now() >= identity.expiration:
+            if service == "dynamodb":
+                raise WireError(400, "ExpiredTokenException",
+                                "The security token included in the request is expired", service)
+            raise WireError(400 if service == "s3" else 403, "ExpiredToken",
+                            "The security token included in the request is expired", service)
+        return identity
 
     # -- WSGI ------------------------------------------------------------------
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        if not self.enforce:
-            return self.app(environ, start_response)
-        environ.pop("HTTP_X_MOTO_ACCOUNT_ID", None)
-        access_key, service, region = credential_scope(environ)
-        ddb = service == "dynamodb"
-        if access_key is None:
-            return self._send(start_response, service, 403 if not ddb else 400,
-                              "MissingAuthenticationTokenException" if ddb
-                              else "MissingAuthenticationToken",
-                              "Request is missing Authentication Token")
-        identity = self.identify(access_key)
-        if identity is None:
-            if ddb:
-                return self._send(start_response, service, 400, "UnrecognizedClientException",
-                                  "The security token included in the request is invalid.")
-            return self._send(start_response, service, 403, "InvalidClientTokenId",
-                              "The security token included in the request is invalid.")
-        if identity.expiration is not None and self.now() >= identity.expiration:
-            if ddb:
-                return self._send(start_response, service, 400, "ExpiredTokenException",
-                                  "The security token included in the request is expired")
-            return self._send(start_response, service, 403, "ExpiredToken",
-                              "The security token included in the request is expired")
-        environ["HTTP_X_MOTO_ACCOUNT_ID"] = identity.account
+        seed = environ.get("HTTP_X_XACCT_SEED")
+        seed_account = environ.get("HTTP_X_MOTO_ACCOUNT_ID")
+        try:
+            parsed = parse(environ)
+            if (seed is not None and self.seed_token is not None and seed_account
+                    and hmac.compare_digest(seed.encode(), self.seed_token.encode())):
+                parsed.interpret()
+                return self._forward(environ, start_response, parsed, seed_account)
+            identity = self.authenticate(parsed)
+            parsed.interpret()
+            return self._route(environ, start_response, parsed, identity)
+        except WireError as exc:
+            return self._send(start_response, exc.service, exc.status, exc.code, exc.message)
+        except StsError as exc:
+            return self._send(start_response, "sts", exc.status, exc.code, exc.message)
+
+    def _route(self, environ: Environ, start_response: StartResponse, parsed: Parsed,
+               identity: Identity) -> Iterable[bytes]:
+        service = parsed.service
         if service == "sts":
-            try:
-                return self._sts(environ, start_response, identity)
-            except StsError as exc:
-                return self._send(start_response, service, exc.status, exc.code, exc.message)
+            return self._sts(environ, start_response, parsed, identity)
         if service == "iam":
-            form = {k: v[0] for k, v in parse_qs(read_body(environ).decode()).items()}
-            access = iam_access(form.get("Action", ""), form, identity.account)
+            access = iam_access(parsed.operation, parsed.params, identity.account)
             decision = self.decide(identity, access, [])
             if not decision.allowed:
-                return self._send(start_response, service, 403, "AccessDenied",
-                                  denial_message(identity.arn, access, decision))
+                raise WireError(403, "AccessDenied", denial_message(identity.arn, access, decision),
+                                service)
+            return self._forward(environ, start_response, parsed, identity.account)
         if service == "s3":
-            headers = {"x-amz-acl": environ.get("HTTP_X_AMZ_ACL", "")}
-            access = s3_access(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""),
-                               environ.get("QUERY_STRING", ""), headers, identity.account)
+            headers = {"x-amz-acl": parsed.headers.get("x-amz-acl", "")}
+            access = s3_access(parsed.method, parsed.raw_path, parsed.raw_query, headers,
+                               identity.account)
             decision = self.decide_s3(identity, access)
             if not decision.allowed:
-                return self._send(start_response, service, 403, "AccessDenied",
-                                  denial_message(identity.arn, access, decision))
-        target = ""
-        if ddb:
-            target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
-            try:
-                body = json.loads(read_body(environ) or b"{}")
-            except ValueError:
-                body = {}
-            for access in dynamodb_accesses(target, body, identity.account, region or "us-east-1"):
-                table_arn = access.resource.split("/index/")[0]
-                resource_policy = (
-                    table_policy(access.account, region or "us-east-1", table_arn)
-                    if ":table/" in table_arn and not table_arn.endswith("/*") else None
-                )
-                decision = self.decide(identity, access, [resource_policy] if resource_policy else [])
-                if not decision.allowed:
-                    return self._send(start_response, service, 400, "AccessDeniedException",
-                                      denial_message(identity.arn, access, decision))
-                if access.account != identity.account:
-                    environ["HTTP_X_MOTO_ACCOUNT_ID"] = access.account  # by table ARN
-            if target in ("Query", "Scan"):
-                self._cap_page(environ)
-        if target == "ExportTableToPointInTime":
+                raise WireError(403, "AccessDenied", denial_message(identity.arn, access, decision),
+                                service)
+            return self._forward(environ, start_response, parsed, identity.account)
+        account = identity.account
+        region = parsed.region
+        try:
+            accesses = dynamodb_accesses(parsed.operation, parsed.params, identity.account, region)
+        except WireError as exc:
+            # AWS authorizes before it validates: a caller who may not touch the table
+            # learns nothing of its key schema from a validation message.
+            if exc.code in ("ValidationException", "SerializationException"):
+                for access in coarse_accesses(parsed.operation, parsed.params, identity.account,
+                                              region):
+                    decision = self.decide(identity, access, [])
+                    if not decision.allowed:
+                        raise WireError(400, "AccessDeniedException",
+                                        denial_message(identity.arn, access, decision),
+                                        service) from None
+            raise
+        if len({access.account for access in accesses}) > 1:
+            # moto serves one request from one account: tables of several accounts in one
+            # request could be read from another account than the one authorized.
+            raise WireError(400, "ValidationException",
+                            "The sandbox serves one account per request: these tables belong to "
+                            "several accounts; send one request per account.", service)
+        for access in accesses:
+            table_arn = access.resource.split("/index/")[0]
+            resource_policy = (
+                table_policy(access.account, region, table_arn)
+                if ":table/" in table_arn and not table_arn.endswith("/*") else None
+            )
+            decision = self.decide(identity, access, [resource_policy] if resource_policy else [])
+            if not decision.allowed:
+                raise WireError(400, "AccessDeniedException",
+                                denial_message(identity.arn, access, decision), service)
+            if access.account != identity.account:
+                account = access.account  # a table named by its ARN in another account
+        if parsed.operation == "ExportTableToPointInTime":
             def authorize(action: str, resource: str) -> Decision:
                 return self.decide_s3(identity, Access(action, resource, identity.account))
 
             export_writes.authorize = authorize
             try:
-                return list(self.app(environ, start_response))
+                return list(self._forward(environ, start_response, parsed, account))
             finally:
                 export_writes.authorize = None
-        return self.app(environ, start_response)
+        return self._forward(environ, start_response, parsed, account)
+
+    def _forward(self, environ: Environ, start_response: StartResponse, parsed: Parsed,
+                 account: str) -> Iterable[bytes]:
+        """Hand moto the request rebuilt from ``parsed``, acting as ``account``.
+
+        A crash inside moto (an exception, or the HTML page of a 5xx) becomes
+        the service's own internal error, in its wire format.
+        """
+        app = self.apps[parsed.service]
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        try:
+            body = b"".join(app(parsed.forward_environ(environ, account), capture))
+        except Exception:  # noqa: BLE001 - a crash in moto is the service's internal error
+            logger.exception("moto failed on %r", parsed)
+            captured = {"status": "500 INTERNAL SERVER ERROR", "headers": []}
+            body = b""
+        status = str(captured.get("status", "500"))
+        content_type = dict((k.lower(), v) for k, v in captured.get("headers", [])).get(
+            "content-type", "")
+        if not captured or status.startswith("5") and ("html" in content_type or not body):
+            if parsed.service == "dynamodb":
+                return self._send(start_response, "dynamodb", 500, "InternalServerError",
+                                  "Internal server error")
+            return self._send(start_response, parsed.service, 500, "InternalError",
+                              "We encountered an internal error. Please try again.")
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        if parsed.method != "HEAD" or body:
+            headers.append(("Content-Length", str(len(body))))
+        else:
+            headers += [(k, v) for k, v in captured["headers"] if k.lower() == "content-length"]
+        start_response(status, headers)
+        return [body]
 
     # -- authorization ---------------------------------------------------------
     def global_context(self, identity: Identity) -> dict[str, Any]:
@@ -344,34 +412,23 @@ class AuthorizationLayer:
         start_response(status_line, headers)
         return [body]
 
-    def _cap_page(self, environ: Environ) -> None:
-        body = read_body(environ)
-        try:
-            request = json.loads(body or b"{}")
-        except ValueError:
-            return  # let moto answer the malformed request
-        limit = request.get("Limit")
-        if isinstance(limit, int) and 0 < limit <= self.page_items:
-            return
-        request["Limit"] = self.page_items
-        replace_body(environ, json.dumps(request).encode())
-
     # -- STS -------------------------------------------------------------------
-    def _sts(self, environ: Environ, start_response: StartResponse, caller: Identity) -> Iterable[bytes]:
-        body = read_body(environ)
-        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-        action = form.get("Action", "")
+    def _sts(self, environ: Environ, start_response: StartResponse, parsed: Parsed,
+             caller: Identity) -> Iterable[bytes]:
+        form, action = parsed.params, parsed.operation
+        if action not in _STS_ACTIONS:
+            raise StsError(400, "InvalidAction",
+                           f"The sandbox does not serve sts:{action}; it serves "
+                           f"{', '.join(_STS_ACTIONS)}.")
         if action == "GetSessionToken":
             return self._xml(start_response, "GetSessionToken", self._get_session_token(caller, form))
-        if action == "GetCallerIdentity" and caller.kind == "user-session":
+        if action == "GetCallerIdentity":
             return self._xml(
                 start_response, "GetCallerIdentity",
-                f"<Arn>{caller.arn}</Arn><UserId>{caller.user_id}</UserId>"
+                f"<Arn>{escape(caller.arn)}</Arn><UserId>{escape(caller.user_id)}</UserId>"
                 f"<Account>{caller.account}</Account>",
             )
-        if action == "AssumeRole":
-            return self._assume_role(environ, start_response, caller, form)
-        return self.app(environ, start_response)
+        return self._assume_role(environ, start_response, caller, parsed)
 
     def _xml(self, start_response: StartResponse, action: str, result: str) -> Iterable[bytes]:
         body = (
@@ -385,7 +442,7 @@ class AuthorizationLayer:
     def _get_session_token(self, caller: Identity, form: dict[str, str]) -> str:
         if caller.kind != "user":
             raise StsError(403, "AccessDenied", "Cannot call GetSessionToken with session credentials")
-        duration = int(form.get("DurationSeconds", 43200))
+        duration = _int_param(form, "DurationSeconds", 43200)
         if not 900 <= duration <= 129600:
             raise StsError(
                 400, "ValidationError",
@@ -394,54 +451,71 @@ class AuthorizationLayer:
             )
         mfa = False
         if "SerialNumber" in form or "TokenCode" in form:
-            serial, code = form.get("SerialNumber", ""), form.get("TokenCode", "")
-            if self.mfa_devices.get(caller.arn) != serial or not re.fullmatch(r"\d{6}", code):
-                raise StsError(
-                    403, "AccessDenied",
-                    "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
-                )
-            mfa = True
+            mfa = self._check_mfa(caller, form)
         access_key = "ASIA" + "".join(secrets.choice(_ALNUM) for _ in range(16))
         secret = secrets.token_urlsafe(30)[:40]
         token = secrets.token_urlsafe(120)
         expiration = self.now() + timedelta(seconds=duration)
         with self._lock:
-            self.sessions[access_key] = Identity(
+            self.sessions[access_key] = Credential(Identity(
                 caller.account, caller.arn, "user-session", expiration, mfa, caller.user_id
-            )
+            ), secret, token)
         return (
             f"<Credentials><AccessKeyId>{access_key}</AccessKeyId>"
             f"<SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}</SessionToken>"
             f"<Expiration>{_iso(expiration)}</Expiration></Credentials>"
         )
 
-    def _role_max_duration(self, role_arn: str) -> int | None:
-        from moto.iam.models import iam_backends
-
-        match = re.match(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$", role_arn)
-        if not match or match.group(1) not in iam_backends:
-            return None
-        roles = iam_backends[match.group(1)]["aws"].roles
-        for role in list(roles.values()):
-            if role.name == match.group(2):
-                return int(role.max_session_duration or 3600)
-        return None
+    def _check_mfa(self, caller: Identity, form: dict[str, str]) -> bool:
+        serial, code = form.get("SerialNumber", ""), form.get("TokenCode", "")
+        if self.mfa_devices.get(caller.arn) != serial or not re.fullmatch(r"\d{6}", code):
+            raise StsError(
+                403, "AccessDenied",
+                "MultiFactorAuthentication failed with invalid MFA one time pass code. ",
+            )
+        return True
 
     def _assume_role(
-        self, environ: Environ, start_response: StartResponse, caller: Identity, form: dict[str, str]
+        self, environ: Environ, start_response: StartResponse, caller: Identity, parsed: Parsed
     ) -> Iterable[bytes]:
+        """AssumeRole decided on the caller's policies and the role's trust policy, answered here."""
+        form = parsed.params
         role_arn = form.get("RoleArn", "")
-        duration = int(form.get("DurationSeconds", 3600))
+        session_name = form.get("RoleSessionName", "")
+        if not re.fullmatch(r"[\w+=,.@-]{2,64}", session_name):
+            raise StsError(
+                400, "ValidationError",
+                f"1 validation error detected: Value '{session_name}' at 'roleSessionName' failed "
+                "to satisfy constraint: Member must satisfy regular expression pattern: "
+                "[\\w+=,.@-]*",
+            )
+        if "Policy" in form or any(k.startswith("PolicyArns.") for k in form):
+            raise StsError(400, "ValidationError",
+                           "Session policies (Policy, PolicyArns) are not emulated by the sandbox; "
+                           "assume the role without them.")
+        duration = _int_param(form, "DurationSeconds", 3600)
+        if duration < 900:
+            raise StsError(
+                400, "ValidationError",
+                f"1 validation error detected: Value '{duration}' at 'durationSeconds' failed to "
+                "satisfy constraint: Member must have value greater than or equal to 900",
+            )
+        mfa = caller.mfa
+        if "SerialNumber" in form or "TokenCode" in form:
+            mfa = self._check_mfa(caller, form)
         context: dict[str, Any] = {}
         if "ExternalId" in form:
             context["sts:ExternalId"] = form["ExternalId"]
         if "SourceIdentity" in form:
             context["sts:SourceIdentity"] = form["SourceIdentity"]
+        role = _role(role_arn)
         role_account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else caller.account
         access = Access("sts:AssumeRole", role_arn, role_account, context)
-        trust = trust_policy(role_arn)
-        decision = self.decide(caller, access, [trust] if trust else [])
-        if trust is None or not decision.allowed:
+        trust = trust_policy(role_arn) if role is not None else None
+        asker = Identity(caller.account, caller.arn, caller.kind, caller.expiration, mfa,
+                         caller.user_id)
+        decision = self.decide(asker, access, [trust] if trust else [])
+        if role is None or trust is None or not decision.allowed:
             raise StsError(
                 403, "AccessDenied",
                 f"User: {caller.arn} is not authorized to perform: sts:AssumeRole on resource: "
@@ -453,38 +527,53 @@ class AuthorizationLayer:
                 "The requested DurationSeconds exceeds the 1 hour session limit for roles "
                 "assumed by role chaining.",
             )
-        max_duration = self._role_max_duration(role_arn)
-        if max_duration is not None and duration > max_duration:
+        if duration > int(role.max_session_duration or 3600):
             raise StsError(
                 400, "ValidationError",
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
             )
-        captured: dict[str, Any] = {}
+        access_key = "ASIA" + "".join(secrets.choice(_ALNUM) for _ in range(16))
+        secret = secrets.token_urlsafe(30)[:40]
+        token = secrets.token_urlsafe(160)
+        expiration = self.now() + timedelta(seconds=duration)
+        arn = f"arn:aws:sts::{role_account}:assumed-role/{role.name}/{session_name}"
+        role_id = f"{role.id}:{session_name}"
+        with self._lock:
+            self.sessions[access_key] = Credential(
+                Identity(role_account, arn, "role-session", expiration, mfa, role_id), secret, token)
+        source = form.get("SourceIdentity")
+        return self._xml(
+            start_response, "AssumeRole",
+            (f"<SourceIdentity>{escape(source)}</SourceIdentity>" if source else "")
+            + f"<AssumedRoleUser><Arn>{escape(arn)}</Arn>"
+            f"<AssumedRoleId>{escape(role_id)}</AssumedRoleId></AssumedRoleUser>"
+            f"<Credentials><AccessKeyId>{access_key}</AccessKeyId>"
+            f"<SecretAccessKey>{secret}</SecretAccessKey><SessionToken>{token}</SessionToken>"
+            f"<Expiration>{_iso(expiration)}</Expiration></Credentials>"
+            "<PackedPolicySize>0</PackedPolicySize>",
+        )
 
-        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            captured["status"], captured["headers"] = status, headers
-            return lambda data: None
 
-        body = b"".join(self.app(environ, capture))
-        if captured.get("status", "").startswith("200"):
-            text = body.decode()
-            key = re.search(r"<AccessKeyId>([^<]+)</AccessKeyId>", text)
-            arn = re.search(r"<Arn>([^<]+)</Arn>", text)
-            role_id = re.search(r"<AssumedRoleId>([^<]+)</AssumedRoleId>", text)
-            if key and arn:
-                expiration = self.now() + timedelta(seconds=duration)
-                account = role_arn.split(":")[4]
-                with self._lock:
-                    self.sessions[key.group(1)] = Identity(
-                        account, arn.group(1), "role-session", expiration, caller.mfa,
-                        role_id.group(1) if role_id else "",
-                    )
-                text = re.sub(
-                    r"<Expiration>[^<]+</Expiration>", f"<Expiration>{_iso(expiration)}</Expiration>",
-                    text,
-                )
-                body = text.encode()
-        headers = [(k, v) for k, v in captured.get("headers", []) if k.lower() != "content-length"]
-        headers.append(("Content-Length", str(len(body))))
-        start_response(captured.get("status", "500 Internal Server Error"), headers)
-        return [body]
+def _int_param(form: dict[str, str], name: str, default: int) -> int:
+    text = form.get(name)
+    if text is None:
+        return default
+    if not re.fullmatch(r"\d{1,9}", text):
+        raise StsError(400, "ValidationError",
+                       f"1 validation error detected: Value '{text}' at "
+                       f"'{name[0].lower() + name[1:]}' failed to satisfy constraint: Member must "
+                       "be a number")
+    return int(text)
+
+
+def _role(role_arn: str) -> Any:
+    """moto's role object behind ``role_arn``, or None."""
+    from moto.iam.models import iam_backends
+
+    match = re.fullmatch(r"arn:aws:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)", role_arn)
+    if not match or match.group(1) not in iam_backends:
+        return None
+    for role in list(iam_backends[match.group(1)]["aws"].roles.values()):
+        if role.name == match.group(2):
+            return role
+    return None

@@ -105,8 +105,57 @@ def order_items(count: int = ORDER_COUNT, seed: int = 20261127) -> list[dict[str
             item["receipt_png"] = {"B": "iVBORw0KGgo="}  # a PNG signature, base64
         if rng.random() < 0.05:
             item["signatures"] = {"BS": ["AAE=", "AgM="]}
+        _add_delivery(item, ts, status, random.Random(seed * 7919 + n))
         items.append(item)
     return items
+
+
+#: Steps an order goes through before its final status, with what the warehouse logs.
+_JOURNEY = {
+    "pending": ("pending",),
+    "shipped": ("pending", "packed", "shipped"),
+    "delivered": ("pending", "packed", "shipped", "out_for_delivery", "delivered"),
+    "cancelled": ("pending", "cancelled"),
+    "returned": ("pending", "packed", "shipped", "delivered", "return_requested", "returned"),
+}
+_NOTES = {
+    "pending": "Order received; payment authorised by the card issuer",
+    "packed": "Picked and packed at warehouse {wh}; parcel weight {kg} kg",
+    "shipped": "Handed to carrier {carrier}, tracking number {tracking}",
+    "out_for_delivery": "Out for delivery with driver route {route}",
+    "delivered": "Delivered and signed for at the front door",
+    "cancelled": "Cancelled at the customer's request before packing",
+    "return_requested": "Return label {tracking} emailed to the customer",
+    "returned": "Return received at warehouse {wh} and inspected",
+}
+_STREETS = ("Rua das Flores", "Hauptstrasse", "Rue de la Paix", "Calle Mayor", "Avenida da Liberdade",
+            "Schillerstrasse", "Boulevard Voltaire", "Gran Via")
+
+
+def _add_delivery(item: dict[str, Any], placed: datetime, status: str, rng: random.Random) -> None:
+    """The delivery address and the status history of an order (a second RNG: the other
+    attributes stay what they were).
+    """
+    city = item["ship_to"]["M"]["city"]["S"]
+    country = item["ship_to"]["M"]["country"]["S"]
+    item["delivery_address"] = {
+        "S": f"{rng.choice(_STREETS)} {rng.randint(1, 240)}, {rng.randint(1000, 99999)} {city}, "
+             f"{country}"
+    }
+    carrier = rng.choice(("DHL", "UPS", "CTT", "Chronopost", "Correos"))
+    at = placed
+    history = []
+    for step in _JOURNEY[status]:
+        note = _NOTES[step].format(
+            wh=f"{country}-{rng.randint(1, 4)}", kg=f"{rng.randint(2, 90) / 10:.1f}",
+            carrier=carrier, tracking=f"{rng.randint(10**11, 10**12 - 1)}{country}",
+            route=f"{city[:3].upper()}-{rng.randint(10, 99)}",
+        )
+        history.append({"M": {"status": {"S": step},
+                              "at": {"S": at.strftime("%Y-%m-%dT%H:%M:%SZ")},
+                              "note": {"S": note}}})
+        at += timedelta(hours=rng.randint(2, 60))
+    item["history"] = {"L": history}
 
 
 def ledger_items() -> list[dict[str, Any]]:

@@ -7,11 +7,13 @@ import contextlib
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import warnings
 import weakref
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ from .._errors import InvalidArgumentError, SandboxError
 #: Name of the analyst's profile in :attr:`Sandbox.aws_config_file`.
 PROFILE = "xacct-sandbox"
 _START_TIMEOUT = 60.0
+#: Hosts that keep the sandbox on this machine; any other needs ``allow_remote=True``.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 _running: weakref.WeakSet[Sandbox] = weakref.WeakSet()
 
 
@@ -88,9 +92,8 @@ class Sandbox:
                 f"[{profile}]\naws_access_key_id = {c['access_key_id']}\n"
                 f"aws_secret_access_key = {c['secret_access_key']}\n"
             )
-        self.aws_config_file.write_text("\n".join(config))
-        self.aws_credentials_file.write_text("\n".join(creds))
-        os.chmod(self.aws_credentials_file, 0o600)
+        _write_private(self.aws_config_file, "\n".join(config))
+        _write_private(self.aws_credentials_file, "\n".join(creds))
 
     def _session(self, profile: str) -> Any:
         import boto3
@@ -198,34 +201,49 @@ class Sandbox:
                 "xn.sandbox.start()."
             )
 
+    def remove_at_stop(self, path: str | os.PathLike[str]) -> None:
+        """Have the sandbox's own process remove ``path`` when it stops.
+
+        Even if this process is killed (SIGKILL), the sandbox notices and
+        removes the file: ``xacct sandbox --env-file`` uses this for the file
+        holding the analyst's keys.
+        """
+        self._command({"op": "remove_at_stop", "path": str(Path(path).absolute())})
+
+    def _command(self, command: dict[str, Any]) -> None:
+        self._check_running()
+        with self._lock:
+            assert self._process.stdin is not None and self._process.stdout is not None
+            self._process.stdin.write(json.dumps(command) + "\n")
+            self._process.stdin.flush()
+            self._process.stdout.readline()
+
     def advance_clock(self, seconds: float) -> None:
         """Move the sandbox's clock forward: session credentials expire as if time had passed.
 
         For tests of long-running sessions; AWS's own clock cannot be moved.
         """
-        self._check_running()
-        with self._lock:
-            assert self._process.stdin is not None and self._process.stdout is not None
-            self._process.stdin.write(json.dumps({"op": "advance_clock", "seconds": seconds}) + "\n")
-            self._process.stdin.flush()
-            self._process.stdout.readline()
+        self._command({"op": "advance_clock", "seconds": float(seconds)})
 
     def stop(self) -> None:
-        """Stop the sandbox (idempotent). Its data is gone afterwards."""
+        """Stop the sandbox (idempotent). Its data, profiles and work folder are gone afterwards.
+
+        The child process removes the AWS config and credentials files as it
+        exits; the work folder is removed here too, with anything left in it.
+        """
         proc = self._process
         if proc.poll() is None:
             try:
                 if proc.stdin:
                     proc.stdin.close()
                 proc.wait(timeout=10)
-            except (subprocess.TimeoutExpired, OSError):
+            except (subprocess.TimeoutExpired, OSError, ValueError):
                 proc.kill()
                 proc.wait(timeout=10)
         _close_pipes(proc)
         for path in (self.aws_config_file, self.aws_credentials_file):
             path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):
-            self._workdir.rmdir()
+        _remove_workdir(self._workdir)
         _running.discard(self)
 
     def __enter__(self) -> Sandbox:
@@ -242,106 +260,299 @@ class Sandbox:
         )
 
 
-def start(*, port: int = 0, host: str = "127.0.0.1", timeout: float = _START_TIMEOUT) -> Sandbox:
+def start(
+    *,
+    port: int = 0,
+    host: str = "127.0.0.1",
+    timeout: float = _START_TIMEOUT,
+    allow_remote: bool = False,
+) -> Sandbox:
     """Start a sandbox in a child process and wait until it is seeded and ready.
 
     Parameters
     ----------
-    port
+    port : int
         TCP port; 0 (the default) picks a free one.
-    host
-        Interface to bind; keep the default unless you know why.
-    timeout
+    host : str
+        Interface to bind: ``"127.0.0.1"`` (the default), ``"::1"`` or
+        ``"localhost"``. Any other address needs ``allow_remote=True``.
+    timeout : float
         Seconds to wait for the sandbox to be ready.
+    allow_remote : bool
+        Allow a ``host`` beyond loopback (e.g. ``"0.0.0.0"``). The sandbox's
+        keys are well known, so anyone who can reach the port can use them:
+        a ``UserWarning`` says so.
 
     Returns
     -------
     Sandbox
         Stops when ``stop()`` is called, when the ``with`` block ends, or when
-        this Python process exits.
+        this Python process exits. If this process is killed, the child
+        notices (its standard input closes), removes the AWS config and
+        credentials files and the work folder, and exits.
 
     Raises
     ------
+    InvalidArgumentError
+        ``port`` or ``host`` is malformed, or ``host`` is beyond loopback
+        without ``allow_remote=True``.
     SandboxError
-        The port is in use, or the sandbox did not become ready in time.
+        The port is in use, the child process failed, or the sandbox did not
+        become ready in time. Nothing is left behind: no process, no folder.
+
+    Warns
+    -----
+    UserWarning
+        With ``allow_remote=True`` and a host beyond loopback.
 
     >>> sb = start()                        # doctest: +SKIP
     >>> sb.endpoint_url                     # doctest: +SKIP
     'http://127.0.0.1:49321'
     >>> sb.stop()                           # doctest: +SKIP
     """
-    if not isinstance(port, int) or not 0 <= port <= 65535:
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise InvalidArgumentError(f"port must be an integer in 0..65535, not {port!r}.")
-    workdir = Path(tempfile.mkdtemp(prefix="xacct-sandbox-"))
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+        raise InvalidArgumentError(f"timeout must be a positive number of seconds, not {timeout!r}.")
+    if not isinstance(host, str):
+        raise InvalidArgumentError(
+            f"host must be a string such as '127.0.0.1', not {host!r}."
+        )
+    if host.lower() not in LOOPBACK_HOSTS:
+        if not allow_remote:
+            raise InvalidArgumentError(
+                f"Refusing to bind the sandbox to host {host!r}: it is not a loopback address "
+                "(127.0.0.1, ::1, localhost), and the sandbox's keys are well known, so anyone "
+                "who can reach the port could use them. Keep the default host, or, if you "
+                "really mean to expose it, pass allow_remote=True to xn.sandbox.start() "
+                "(`xacct sandbox --allow-remote`)."
+            )
+        warnings.warn(
+            f"The sandbox on {host}:{port or '<any free port>'} is reachable from the network: "
+            "its well-known keys (printed by sb.env() and the docs) let anyone who can reach "
+            "the port read and write its data. Stop it when you are done; keep it on "
+            "127.0.0.1 unless you need it elsewhere.",
+            UserWarning,
+            stacklevel=2,
+        )
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix="xacct-sandbox-"))
+    except OSError as exc:
+        raise SandboxError(
+            f"Cannot create the sandbox's work folder in {tempfile.gettempdir()}: "
+            f"{exc.strerror or exc}. Free some space there, or point TMPDIR at a folder "
+            "you can write to."
+        ) from None
+    proc: subprocess.Popen[str] | None = None
+    first: _FirstLine | None = None
+    try:
+        proc = _spawn(host, port, workdir)
+        tail = _StderrTail(proc)
+        first = _FirstLine(proc)
+        message = _await_ready(proc, timeout, first, tail)
+        try:
+            sandbox = Sandbox(proc, message, workdir)
+        except OSError as exc:
+            raise SandboxError(
+                f"Cannot write the sandbox's AWS config files in {workdir}: "
+                f"{exc.strerror or exc}. Free some space in {tempfile.gettempdir()}, or point "
+                "TMPDIR at a folder you can write to."
+            ) from None
+    except BaseException:  # a failure or Ctrl-C at any point: leave nothing behind
+        if proc is not None:
+            _kill(proc)
+            if first is not None:
+                first.abandon()
+            elif proc.stdout is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    proc.stdout.close()
+        _remove_workdir(workdir)
+        raise
+    _running.add(sandbox)
+    return sandbox
+
+
+def _spawn(host: str, port: int, workdir: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
     env["PYTHONUNBUFFERED"] = "1"
     # The child imports this very package, wherever it was imported from.
     package_root = str(Path(__file__).resolve().parent.parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "xacct_nb.sandbox._server", "--host", host, "--port", str(port)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=str(workdir),
-    )
-    lines: queue.Queue[str] = queue.Queue()
-
-    def read_first_line() -> None:
-        assert proc.stdout is not None
-        lines.put(proc.stdout.readline())
-
-    threading.Thread(target=read_first_line, daemon=True).start()
-    deadline = time.monotonic() + timeout
-    line = ""
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=0.2)
-            break
-        except queue.Empty:
-            if proc.poll() is not None and lines.empty():
-                break
-    if not line:
-        exited = proc.poll() is not None
-        if not exited:
-            proc.kill()
-        stderr = (proc.stderr.read() or "")[-2000:] if proc.stderr else ""
-        proc.wait(timeout=10)
-        _close_pipes(proc)
-        what = (
-            f"exited with code {proc.returncode}" if exited
-            else f"did not become ready within {timeout:.0f} s"
+    command = [
+        sys.executable, "-m", "xacct_nb.sandbox._server",
+        "--host", host, "--port", str(port), "--workdir", str(workdir),
+    ]
+    try:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=str(workdir),  # whatever the child writes lands in the folder removed at stop
         )
+    except OSError as exc:
         raise SandboxError(
-            f"The sandbox process {what}" + (f"; it said:\n{stderr}" if stderr else ".")
-        )
-    message = json.loads(line)
-    if "error" in message:
-        proc.wait(timeout=10)
-        _close_pipes(proc)
-        raise SandboxError(message["error"])
-    # stderr is not read any more: send it nowhere so a chatty child never blocks.
-    threading.Thread(target=_drain, args=(proc.stderr,), daemon=True).start()
-    sandbox = Sandbox(proc, message, workdir)
-    _running.add(sandbox)
-    return sandbox
+            f"Cannot run the sandbox's process ({sys.executable}): {exc.strerror or exc}. "
+            "Check that this Python installation is intact, or reinstall xacct-nb."
+        ) from None
 
 
-def _close_pipes(proc: subprocess.Popen[str]) -> None:
-    for stream in (proc.stdin, proc.stdout, proc.stderr):
-        if stream is not None:
+class _StderrTail:
+    """Reads the child's stderr for its whole life (so it never blocks), keeping the end."""
+
+    def __init__(self, proc: subprocess.Popen[str], keep: int = 2000) -> None:
+        self._chunks: list[str] = []
+        self._keep = keep
+        self._thread = threading.Thread(target=self._read, args=(proc.stderr,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: Any) -> None:
+        try:
+            for line in stream:
+                self._chunks.append(line)
+                if sum(map(len, self._chunks)) > 4 * self._keep:
+                    self._chunks[:] = ["".join(self._chunks)[-self._keep:]]
+        except (OSError, ValueError):
+            pass
+        finally:  # this thread owns stderr: closing it elsewhere would wait for this read
             with contextlib.suppress(OSError, ValueError):
                 stream.close()
 
+    def text(self, wait: float = 2.0) -> str:
+        """What the child wrote so far, after waiting up to ``wait`` s for its end."""
+        self._thread.join(timeout=wait)
+        return "".join(self._chunks).strip()[-self._keep:]
 
-def _drain(stream: Any) -> None:
+
+class _FirstLine:
+    """Reads the child's first line of stdout in a thread, so waiting for it can time out.
+
+    If the launcher gives up (:meth:`abandon`), stdout is closed by whichever
+    of the two finishes last: closing it while the thread reads would block.
+    """
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self._stream = proc.stdout
+        self._lock = threading.Lock()
+        self._done = self._abandoned = False
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            line = self._stream.readline() if self._stream is not None else ""
+        except (OSError, ValueError):
+            line = ""
+        self.lines.put(line)
+        with self._lock:
+            self._done = True
+            close = self._abandoned
+        if close:
+            self._close()
+
+    def abandon(self) -> None:
+        with self._lock:
+            self._abandoned = True
+            close = self._done
+        if close:
+            self._close()
+
+    def _close(self) -> None:
+        if self._stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self._stream.close()
+
+
+def _await_ready(
+    proc: subprocess.Popen[str], timeout: float, first: _FirstLine, stderr: _StderrTail
+) -> dict[str, Any]:
+    """Wait for the child's one JSON line; raise :class:`SandboxError` on anything else."""
+    deadline = time.monotonic() + timeout
+    line: str | None = None
+    while line is None and time.monotonic() < deadline:
+        try:
+            line = first.lines.get(timeout=min(0.2, max(deadline - time.monotonic(), 0.01)))
+        except queue.Empty:
+            continue
+    if not line:
+        exited = line == ""  # stdout closed: the child is exiting (or has exited)
+        if exited:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
+        code = proc.poll()
+        _kill(proc)
+        said = stderr.text()
+        if code is not None:
+            what = f"exited with code {code} before it was ready"
+            hint = (
+                "If the cause is unclear, run `python -m xacct_nb.sandbox._server` in a "
+                "terminal to watch it start; reinstall xacct-nb if it cannot import."
+            )
+        else:
+            what = f"did not become ready within {timeout:g} s"
+            hint = "The machine may be busy: try again with a longer timeout=..."
+        said = f" It said:\n{said}\n" if said else " "
+        raise SandboxError(f"The sandbox process {what}.{said}{hint}")
     try:
-        for _ in stream:
-            pass
-    except (OSError, ValueError):
-        pass
+        message = json.loads(line)
+        if not isinstance(message, dict):
+            raise ValueError("not a JSON object")
+    except ValueError:
+        _kill(proc)
+        said = stderr.text()
+        raise SandboxError(
+            f"The sandbox process answered something unexpected instead of its description: "
+            f"{line.strip()[:200]!r}" + (f"; it said:\n{said}\n" if said else ". ")
+            + "Check that xacct-nb is installed completely (pip install --force-reinstall xacct-nb)."
+        ) from None
+    if "error" in message:
+        _kill(proc)
+        raise SandboxError(str(message["error"]))
+    if "credentials" not in message or "endpoint_url" not in message:
+        _kill(proc)
+        raise SandboxError(
+            "The sandbox process described itself without an endpoint or credentials: "
+            "check that xacct-nb is installed completely (pip install --force-reinstall xacct-nb)."
+        )
+    return message
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    """End the child now (it is not ready, or its launcher gave up) and reap it.
+
+    Only stdin is closed here: stdout and stderr belong to their reader threads.
+    """
+    if proc.poll() is None:
+        with contextlib.suppress(OSError):
+            proc.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+        proc.wait(timeout=10)
+    if proc.stdin is not None:
+        with contextlib.suppress(OSError, ValueError):
+            proc.stdin.close()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a new file only its owner may read, from its very first byte."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def _remove_workdir(workdir: Path) -> None:
+    """Remove a sandbox's work folder (created by :func:`start`, so everything in it is ours)."""
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _close_pipes(proc: subprocess.Popen[str]) -> None:
+    """Close the control channel (stdin, stdout); stderr belongs to its reader thread."""
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
 
 
 @atexit.register

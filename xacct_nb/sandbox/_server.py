@@ -21,7 +21,7 @@ from typing import Any
 from .. import policies
 from .._errors import SandboxError
 from . import _demo_data as demo
-from ._auth import AuthorizationLayer
+from ._auth import SEED_HEADER, AuthorizationLayer
 from ._dynamodb import patch_moto_dynamodb
 from ._exports import patch_moto_exports
 
@@ -80,6 +80,15 @@ def patch_moto() -> None:
         return original(self)
 
     DynamoType.to_regular_json = to_regular_json  # type: ignore[method-assign]
+
+    from moto.dynamodb.responses import DynamoHandler
+
+    def target_action(self: Any) -> str:
+        # moto would take ?Action= or an Action= hidden in the JSON body first; the layer
+        # forwards the operation it authorized in X-Amz-Target, and only that counts.
+        return str(self.headers["X-Amz-Target"]).rsplit(".", 1)[-1]
+
+    DynamoHandler._get_action = target_action  # type: ignore[method-assign]
     DynamoType._xacct_patched = True  # type: ignore[attr-defined]
     patch_moto_exports()
     patch_moto_dynamodb()
@@ -103,19 +112,28 @@ class SandboxServer:
 
     @property
     def endpoint_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # IPv6 in URLs
+        return f"http://{host}:{self.port}"
 
     def start(self) -> dict[str, Any]:
         """Bind, serve in a thread, seed both accounts; return the sandbox description."""
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        import secrets
+
+        from moto.moto_server.werkzeug_app import create_backend_app
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class QuietHandler(WSGIRequestHandler):
+            timeout = 30  # a client that promises a body and never sends it is dropped
+
             def log_request(self, *args: Any, **kwargs: Any) -> None:
                 pass
 
         patch_moto()
-        self.layer = AuthorizationLayer(DomainDispatcherApplication(create_backend_app))
+        # One moto application per service the layer forwards to: nothing else (moto's own
+        # /moto-api, other services) can be reached through the port.
+        apps = {name: create_backend_app(name) for name in ("dynamodb", "sts", "iam", "s3")}
+        seed_token = secrets.token_hex(32)
+        self.layer = AuthorizationLayer(apps, seed_token=seed_token)
         try:
             self._server = make_server(
                 self.host, self.port, self.layer, threaded=True, request_handler=QuietHandler
@@ -132,9 +150,11 @@ class SandboxServer:
             target=self._server.serve_forever, name="xacct-sandbox", daemon=True
         )
         self._thread.start()
-        self.info = seed(self.endpoint_url)
+        try:
+            self.info = seed(self.endpoint_url, seed_token)
+        finally:
+            self.layer.seed_token = None  # from here on, every request is signed by someone
         self.layer.mfa_devices[f"arn:aws:iam::{ACCOUNT_A}:user/{ANALYST_USER}"] = ANALYST_MFA_SERIAL
-        self.layer.enforce = True
         return self.info
 
     def stop(self) -> None:
@@ -147,8 +167,8 @@ class SandboxServer:
             self._thread = None
 
 
-def _admin_client(endpoint_url: str, service: str, account: str) -> Any:
-    """A client that acts as ``account``'s administrator while the layer is open (seeding)."""
+def _admin_client(endpoint_url: str, service: str, account: str, seed_token: str) -> Any:
+    """A client that acts as ``account``'s administrator while seeding (with the seed token)."""
     import boto3
     from botocore.config import Config
 
@@ -156,13 +176,14 @@ def _admin_client(endpoint_url: str, service: str, account: str) -> Any:
         service,
         endpoint_url=endpoint_url,
         region_name=REGION,
-        aws_access_key_id="sandbox-seeding",  # the layer is open while seeding
-        aws_secret_access_key="seeding",  # noqa: S106 - a placeholder, the layer is open
+        aws_access_key_id="AKIAXACCTSANDBOXSEED",  # unchecked: the seed token stands for it
+        aws_secret_access_key="seeding",  # noqa: S106 - a placeholder, never verified
         config=Config(retries={"max_attempts": 2}),
     )
 
     def add_account(request: Any, **_: Any) -> None:
         request.headers["x-moto-account-id"] = account
+        request.headers[SEED_HEADER] = seed_token
 
     client.meta.events.register("before-sign", add_account)
     return client
@@ -175,7 +196,7 @@ def _new_user(iam: Any, name: str, policy_name: str, policy: dict[str, Any]) -> 
     return {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
 
 
-def seed(endpoint_url: str) -> dict[str, Any]:
+def seed(endpoint_url: str, seed_token: str) -> dict[str, Any]:
     """Create both accounts' users, roles, policies and tables; return their description."""
     admin_policy = {
         "Version": "2012-10-17",
@@ -187,7 +208,7 @@ def seed(endpoint_url: str) -> dict[str, Any]:
     requester = role_arn(ACCOUNT_A, REQUESTER_ROLE)
 
     # Account A: the analyst (may assume B's roles), the seed's requester role, an admin.
-    iam_a = _admin_client(endpoint_url, "iam", ACCOUNT_A)
+    iam_a = _admin_client(endpoint_url, "iam", ACCOUNT_A, seed_token)
     analyst = _new_user(
         iam_a, ANALYST_USER, "AssumeCrossAccountRoles",
         policies.assume_role_policy([reader, writer, requester]),
@@ -210,13 +231,13 @@ def seed(endpoint_url: str) -> dict[str, Any]:
     )
 
     # Account C: an outsider who may try to assume anything; no trust policy names C.
-    iam_c = _admin_client(endpoint_url, "iam", ACCOUNT_C)
+    iam_c = _admin_client(endpoint_url, "iam", ACCOUNT_C, seed_token)
     outsider = _new_user(
         iam_c, "outsider", "AssumeAnything", policies.assume_role_policy("arn:aws:iam::*:role/*")
     )
 
     # Account B: the owner's roles and an admin.
-    iam_b = _admin_client(endpoint_url, "iam", ACCOUNT_B)
+    iam_b = _admin_client(endpoint_url, "iam", ACCOUNT_B, seed_token)
     admin_b = _new_user(iam_b, ADMIN_USER, "AdministratorAccess", admin_policy)
     trust = json.dumps(policies.trust_policy(ACCOUNT_A, external_id=EXTERNAL_ID))
     iam_b.create_role(
@@ -245,7 +266,7 @@ def seed(endpoint_url: str) -> dict[str, Any]:
     )
 
     # Account B's tables.
-    ddb = _admin_client(endpoint_url, "dynamodb", ACCOUNT_B)
+    ddb = _admin_client(endpoint_url, "dynamodb", ACCOUNT_B, seed_token)
     ddb.create_table(
         TableName=demo.ORDERS_TABLE,
         KeySchema=[
@@ -326,27 +347,105 @@ def _put_all(account: str, table: str, items: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Child-process entry point: serve, print one JSON line, stop when stdin closes."""
+    """Child-process entry point: serve, print one JSON line, stop when stdin closes.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        ``--host H --port N [--workdir DIR]``; by default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 after a clean stop, 1 if the sandbox could not start.
+
+    Notes
+    -----
+    Standard input is the launcher's control channel; it closes when the
+    launcher stops the sandbox *or dies* (even by SIGKILL), and so does a
+    change of parent process. Either way the child removes the AWS config and
+    credentials files the launcher wrote in ``--workdir`` (only those), then
+    the folder itself if it is empty, and exits. SIGINT is ignored (a Ctrl-C
+    meant for the launcher or a notebook kernel reaches its whole process
+    group); SIGTERM and SIGHUP clean up the same way.
+    """
+    import contextlib
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
     parser = argparse.ArgumentParser(prog="python -m xacct_nb.sandbox._server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--workdir", help="the launcher's work folder, removed at exit")
     args = parser.parse_args(argv)
+    workdir = Path(args.workdir) if args.workdir else None
+    parent = os.getppid()
     server = SandboxServer(args.host, args.port)
+    done = threading.Lock()
+    owned: list[Path] = []
+
+    def clean_up() -> None:
+        """Remove the launcher's files, then stop serving (once, whoever calls first)."""
+        if not done.acquire(blocking=False):
+            return
+        if threading.current_thread() is threading.main_thread():
+            for name in ("SIGTERM", "SIGHUP"):  # a late signal must not cut the cleanup short
+                if hasattr(signal, name):
+                    signal.signal(getattr(signal, name), signal.SIG_IGN)
+        for path in owned:  # e.g. `xacct sandbox --env-file`, even if the CLI was killed
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+        if workdir is not None:
+            for name in ("credentials", "config"):  # the files the launcher writes there
+                with contextlib.suppress(OSError):
+                    (workdir / name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # not empty or gone: the launcher removes the rest
+                workdir.rmdir()
+        with contextlib.suppress(Exception):  # exiting anyway
+            server.stop()
+
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        clean_up()  # orphaned, yet stdin is still open (a forked process holds it)
+        os._exit(0)
+
+    def terminate(signum: int, frame: Any) -> None:
+        signal.signal(signum, signal.SIG_IGN)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), terminate)
+    threading.Thread(target=watch_parent, name="xacct-sandbox-parent", daemon=True).start()
     try:
-        info = server.start()
-    except SandboxError as exc:
-        print(json.dumps({"error": str(exc)}), flush=True)
-        return 1
-    except Exception as exc:  # pragma: no cover - reported to the parent verbatim
-        print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
-        return 1
-    print(json.dumps({"ready": True, **info}), flush=True)
-    for line in sys.stdin:  # control channel: the parent may move the clock
-        command = json.loads(line)
-        if command.get("op") == "advance_clock" and server.layer is not None:
-            server.layer.clock_offset += float(command["seconds"])
-        print(json.dumps({"ok": True}), flush=True)
-    server.stop()
+        try:
+            info = server.start()
+        except SandboxError as exc:
+            print(json.dumps({"error": str(exc)}), flush=True)
+            return 1
+        except Exception as exc:  # pragma: no cover - reported to the parent verbatim
+            print(json.dumps({"error": (
+                f"The sandbox failed while starting ({type(exc).__name__}: {exc}). Try again; "
+                "if it keeps failing, reinstall xacct-nb (pip install --force-reinstall "
+                "xacct-nb) and report this message."
+            )}), flush=True)
+            return 1
+        print(json.dumps({"ready": True, **info}), flush=True)
+        for line in sys.stdin:  # control channel: the clock, files to remove at the end
+            command = json.loads(line)
+            if command.get("op") == "advance_clock" and server.layer is not None:
+                server.layer.clock_offset += float(command["seconds"])
+            if command.get("op") == "remove_at_stop":
+                owned.append(Path(str(command["path"])))
+            print(json.dumps({"ok": True}), flush=True)
+    except (BrokenPipeError, OSError, ValueError):
+        return 0  # the launcher is gone (or spoke nonsense): clean up and go
+    finally:
+        clean_up()
     return 0
 
 
