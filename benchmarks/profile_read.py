@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
             import xacct_nb._decode_arrow as decode_arrow
 
-            original = read_module._fetcher
+            original = read_module.fetcher  # the engine's, as _read uses it
             original_parse = decode_arrow.PageParser.parse
             per_thread = threading.local()
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 finally:
                     prof.disable()
 
-            read_module._fetcher = profiled_fetcher
+            read_module.fetcher = profiled_fetcher
             decode_arrow.PageParser.parse = profiled_parse
         profiling = False
         session = boto3.Session(region_name="us-east-1")

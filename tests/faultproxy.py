@@ -9,7 +9,9 @@ except where a rule says otherwise:
 * ``drop``: close the connection without answering
 * ``partial``: forward only part of a BatchWriteItem / BatchGetItem and
   return the rest as ``UnprocessedItems`` / ``UnprocessedKeys``, as DynamoDB
-  does under load
+  does under load. The sandbox verifies signatures, so the shortened request
+  is signed again with the credentials of ``proxy.session`` (set it to the
+  session whose clients talk through the proxy).
 
 >>> with FaultProxy(sandbox.endpoint_url) as proxy:           # doctest: +SKIP
 ...     proxy.add("Scan", "throttle", times=3)
@@ -65,6 +67,8 @@ class FaultProxy:
         self.rules: list[Rule] = []
         self.requests: dict[str, int] = {}
         self.injected: list[tuple[str, str]] = []
+        #: the boto3 session whose credentials re-sign requests the proxy changes
+        self.session: Any = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -115,6 +119,7 @@ class FaultProxy:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                self._original = body
                 operation = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
                 rule = proxy._pick(operation)
                 if rule is not None and rule.action == "drop":
@@ -141,6 +146,8 @@ class FaultProxy:
                 conn = http.client.HTTPConnection(*proxy.target, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "content-length"}
                 headers["Content-Length"] = str(len(body))
+                if proxy.session is not None and body != self._original:
+                    headers = _resign(proxy.session, self.path, headers, body)
                 conn.request("POST", self.path, body=body, headers=headers)
                 response = conn.getresponse()
                 data = response.read()
@@ -160,6 +167,26 @@ class FaultProxy:
                 self.wfile.write(data)
 
         return Handler
+
+
+def _resign(session: Any, path: str, headers: dict[str, str], body: bytes) -> dict[str, str]:
+    """``headers`` for ``body``, signed again as the client would have signed it."""
+    import re
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    scope = re.search(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/", headers["Authorization"])
+    assert scope, headers["Authorization"]
+    dropped = ("authorization", "x-amz-date", "x-amz-security-token", "content-length")
+    kept = {k: v for k, v in headers.items() if k.lower() not in dropped}
+    request = AWSRequest(method="POST", url=f"http://{kept.get('Host', 'localhost')}{path}",
+                         data=body, headers=kept)
+    credentials = session.get_credentials().get_frozen_credentials()
+    SigV4Auth(credentials, scope.group(2), scope.group(1)).add_auth(request)
+    out = dict(request.headers.items())
+    out["Content-Length"] = str(len(body))
+    return out
 
 
 def _split_batch(operation: str, body: bytes, keep: int) -> tuple[bytes | None, dict[str, Any]]:

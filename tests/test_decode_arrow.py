@@ -25,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xacct_nb import _decode_arrow as da
-from xacct_nb._decode import FrameBuilder, _gc_paused
+from xacct_nb._decode import FrameBuilder, gc_paused
 from xacct_nb._errors import InvalidArgumentError
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -181,7 +181,7 @@ def test_arrow_chunks_match_reference(
     pages: list[list[dict[str, Any]]], numbers: str, flatten: bool, data: st.DataObject
 ) -> None:
     # Chunked reads decode consecutive slices of each parsed page into one
-    # builder, reset between chunks (as _read._chunks does).
+    # builder, reset between chunks (as _engine.chunks does).
     pages = [wire_page(p) for p in pages]
     parser = da.PageParser(numbers=numbers, flatten=flatten, predecode=True)
     fb = FrameBuilder(numbers=numbers, flatten=flatten, key_names=("k",))
@@ -579,14 +579,14 @@ def test_gc_pause_is_shared_by_threads_and_restored() -> None:
     release = threading.Event()
 
     def hold() -> None:
-        with _gc_paused():
+        with gc_paused():
             inside.set()
             release.wait(5)
 
     t = threading.Thread(target=hold)
     t.start()
     inside.wait(5)
-    with _gc_paused():
+    with gc_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()  # the other thread still pauses it
     release.set()
@@ -594,7 +594,7 @@ def test_gc_pause_is_shared_by_threads_and_restored() -> None:
     assert gc.isenabled()
     gc.disable()
     try:
-        with _gc_paused():
+        with gc_paused():
             pass
         assert not gc.isenabled()  # left as the caller had it
     finally:

@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import xacct_nb as xn
+from xacct_nb._engine import RESUME
 from xacct_nb.sandbox import _demo_data as demo
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -28,7 +29,7 @@ def proxy(sandbox, monkeypatch):
     with FaultProxy(sandbox.endpoint_url) as fp:
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", fp.endpoint_url)
         monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
-        monkeypatch.setattr("xacct_nb._read.RESUME_BASE_SECONDS", 0.01)
+        monkeypatch.setattr(RESUME, "base", 0.01)
         yield fp
 
 
@@ -57,7 +58,7 @@ def test_query_and_parallel_scan_survive_bursts(reader, sandbox, proxy, full_sca
 
 
 def test_permanent_throttling_fails_loudly_and_boundedly(reader, sandbox, proxy, monkeypatch):
-    monkeypatch.setattr("xacct_nb._read.RESUME_ATTEMPTS", 3)
+    monkeypatch.setattr(RESUME, "retries", 3)
     proxy.add("Scan", "throttle", times=None, after=1)
     with pytest.raises(xn.IncompleteReadError) as err:
         xn.read_scan(reader, sandbox.table)
@@ -70,7 +71,7 @@ def test_permanent_throttling_fails_loudly_and_boundedly(reader, sandbox, proxy,
 
 
 def test_one_failing_segment_fails_the_parallel_scan(reader, sandbox, proxy, monkeypatch):
-    monkeypatch.setattr("xacct_nb._read.RESUME_ATTEMPTS", 1)
+    monkeypatch.setattr(RESUME, "retries", 1)
     proxy.add("Scan", "throttle", times=None, after=2)
     with pytest.raises(xn.IncompleteReadError, match="nothing partial is returned"):
         xn.read_scan(reader, sandbox.table, segments=4)

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 import xacct_nb as xn
-from xacct_nb import _read_items
+from xacct_nb._engine import UNPROCESSED
 from xacct_nb._read_items import read_items
 from xacct_nb.sandbox import _demo_data as demo
 
@@ -77,10 +77,12 @@ def proxied_reader(sandbox, proxy: FaultProxy, tmp_path: Path):
     core.set_config_variable("config_file", str(config))
     core.set_config_variable("credentials_file", str(sandbox.aws_credentials_file))
     core.set_config_variable("profile", "xacct-sandbox")
-    return xn.assume_role(
+    session = xn.assume_role(
         sandbox.reader_role_arn, external_id=sandbox.external_id,
         source_session=boto3.Session(botocore_session=core),
     )
+    proxy.session = session  # the proxy re-signs the batches it shortens
+    return session
 
 
 def asked_keys(orders, n_found: int, n_missing: int, seed: int = 7) -> list[tuple[str, str]]:
@@ -249,8 +251,8 @@ def test_unprocessed_keys_are_asked_again_until_the_result_is_complete(
 
 
 def test_keys_unprocessed_for_good_raise_incomplete_read(sandbox, orders, tmp_path, monkeypatch):
-    monkeypatch.setattr(_read_items, "MAX_ATTEMPTS", 3)
-    monkeypatch.setattr(_read_items, "BACKOFF_BASE", 0.001)
+    monkeypatch.setattr(UNPROCESSED, "retries", 2)  # 3 requests
+    monkeypatch.setattr(UNPROCESSED, "base", 0.001)
     keys = asked_keys(orders, 150, 0, seed=5)
     with FaultProxy(sandbox.endpoint_url) as proxy:
         session = proxied_reader(sandbox, proxy, tmp_path)

@@ -282,8 +282,9 @@ def test_put_item_context_and_validation():
     assert invalid("PutItem", {"TableName": "Orders", "Item": {**KEY, "x": {"S": "a", "N": "1"}}}) == (
         "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the "
         "supported datatypes")
+    # AWS's text (taoensso/faraday#64 against DynamoDB; boto/boto3#4499; moto's tests).
     assert invalid("PutItem", {"TableName": "Orders", "Item": item, "ReturnValues": "ALL_NEW"}) == (
-        "ReturnValues can only be NONE or ALL_OLD")
+        "Return values set to invalid value")
     assert invalid("PutItem", {"TableName": "Orders", "Item": item, "Expected": {},
                                "ConditionExpression": "attribute_exists(x)"}) == (
         "Can not use both expression and non-expression parameters in the same request: "
@@ -318,8 +319,11 @@ def test_update_item_attributes():
         "Invalid UpdateExpression: Syntax error")
     assert invalid("UpdateItem", {**base, "UpdateExpression": "SET a = size(b)"}) == (
         "Invalid UpdateExpression: Invalid function name; function: size")
+    # AWS's envelope, as for ExpressionAttributeValues (paritysuite/dynamodb-conformance
+    # putItem.test.ts, "PutItem - request validation envelope", both placeholder kinds).
     assert invalid("UpdateItem", {**base, "ExpressionAttributeNames": {"#a": "a"}}) == (
-        "ExpressionAttributeNames can only be specified when using expressions")
+        "1 validation error detected: ExpressionAttributeNames can only be specified when using "
+        "expressions")
     values = {":v": {"S": "C-3"}}
     for expression, names in (("SET customer_id = :v", {}), ("SET a = :v, #k = :v", {"#k": "order_ts"}),
                               ("REMOVE a, order_ts", {}), ("ADD #c :v", {"#c": "customer_id"})):
@@ -529,9 +533,11 @@ def test_batch_get_and_write():
                              "dynamodb:Attributes": ["customer_id", "order_ts", "total"]}
     assert invalid("BatchGetItem", {"RequestItems": {"Orders": {"Keys": [{"customer_id": {"S": "a"}}]}}}) == (
         "The provided key element does not match the schema")
+    # A batch item missing its key gets the schema-mismatch text, not PutItem's (paritysuite/
+    # dynamodb-conformance batchWriteItem.test.ts, "item without the partition key").
     assert invalid("BatchWriteItem", {"RequestItems": {"Orders": [
         {"PutRequest": {"Item": {"order_ts": {"S": "x"}}}}]}}) == (
-        "One or more parameter values were invalid: Missing the key customer_id in the item")
+        "The provided key element does not match the schema")
     assert invalid("BatchWriteItem", {"RequestItems": {"Orders": [
         {"PutRequest": {"Item": KEY}, "DeleteRequest": {"Key": KEY}}]}})
     for empty in ({"RequestItems": {}}, {"RequestItems": {"Orders": {"Keys": []}}}, {}):

@@ -14,8 +14,10 @@ from boto3.dynamodb.conditions import Attr
 from pandas.testing import assert_frame_equal
 
 import xacct_nb as xn
-from xacct_nb import _widgets as xw
-from xacct_nb._widgets import Explorer, ExplorerLogic, FilterRow, convert_value
+from xacct_nb import _explorer_logic as xw
+from xacct_nb._engine import RESUME
+from xacct_nb._explorer import Explorer, explorer
+from xacct_nb._explorer_logic import ExplorerLogic, FilterRow, convert_value
 from xacct_nb.sandbox import _demo_data as demo
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -354,7 +356,7 @@ def test_large_scan_needs_confirmation(logic, monkeypatch):
     assert logic.run_scan() is None
     pending = logic.pending_scan
     assert (pending.item_count, pending.table) == (demo.ORDER_COUNT, "MyCrossAccountTable")
-    assert "3,000 items" in pending.message and "KiB" in pending.message
+    assert "3,000 items, 2.3 MiB" in pending.message
     assert logic.result is None and logic.error == ""
     logic.cancel_scan()
     assert logic.pending_scan is None
@@ -448,8 +450,8 @@ def test_a_failed_read_keeps_the_last_result(logic):
 
 def test_throttling_is_a_message(reader, sandbox, monkeypatch):
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    monkeypatch.setattr("xacct_nb._read.RESUME_ATTEMPTS", 1)
-    monkeypatch.setattr("xacct_nb._read.RESUME_BASE_SECONDS", 0.01)
+    monkeypatch.setattr(RESUME, "retries", 1)
+    monkeypatch.setattr(RESUME, "base", 0.01)
     lg = ExplorerLogic(reader, sandbox.table)
     lg.load_tables()
     lg.select_table(sandbox.table)  # DescribeTable before the proxy: it is cached
@@ -604,7 +606,7 @@ def test_view_bad_input_and_unexpected_errors_never_raise(view, monkeypatch):
 
 
 def test_view_without_tables_says_to_pass_them(reader):
-    ex = xw.explorer(reader)
+    ex = explorer(reader)
     assert isinstance(ex, Explorer)
     assert ex.table_picker.options == ()
     assert "tables=[" in ex.errors.value and "ListTables" in ex.errors.value
@@ -624,6 +626,6 @@ def test_view_with_a_progress_bar_outside_a_kernel(reader, sandbox, capsys):
 
 
 def test_explorer_defaults_to_no_bar_outside_a_kernel(reader, sandbox):
-    ex = xw.explorer(reader, [sandbox.table])
+    ex = explorer(reader, [sandbox.table])
     assert ex.logic.progress is False
     ex.close()

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 import xacct_nb as xn
 from xacct_nb import _write
+from xacct_nb._engine import UNPROCESSED
 from xacct_nb._write import WriteReport, item_size, to_attribute_value, write_frame
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # --import-mode=importlib
@@ -117,7 +118,9 @@ def proxied_session(sb, proxy: FaultProxy, tmp_path: Path, profile: str = "xacct
     core.set_config_variable("config_file", str(config))
     core.set_config_variable("credentials_file", str(sb.aws_credentials_file))
     core.set_config_variable("profile", profile)
-    return boto3.Session(botocore_session=core)
+    session = boto3.Session(botocore_session=core)
+    proxy.session = session  # the proxy re-signs the batches it shortens
+    return session
 
 
 class Recorder:
@@ -165,9 +168,9 @@ def frame(n: int, pk: str = "p", start: int = 0) -> pd.DataFrame:
 
 
 def shrink_backoff(monkeypatch, attempts: int = 3) -> None:
-    monkeypatch.setattr(_write, "MAX_ATTEMPTS", attempts)
-    monkeypatch.setattr(_write, "BACKOFF_BASE", 0.001)
-    monkeypatch.setattr(_write, "BACKOFF_CAP", 0.01)
+    monkeypatch.setattr(UNPROCESSED, "retries", attempts - 1)
+    monkeypatch.setattr(UNPROCESSED, "base", 0.001)
+    monkeypatch.setattr(UNPROCESSED, "cap", 0.01)
 
 
 # ---------------------------------------------------------------------------
@@ -587,7 +590,7 @@ def test_progress_argument_and_report_rendering(sb, admin, table):
         write_frame(session, table, frame(2), progress="yes")
     report = write_frame(session, table, frame(60), progress=True)
     assert isinstance(report, WriteReport) and report.ok and report.batches == 3
-    assert str(report).startswith(f"60 of 60 rows written to {table!r}, 3 batches, 0 retries, 3 WCU")
+    assert str(report).startswith(f"60 of 60 rows written to {table!r}, 3 batches, 0 retries, 60 WCU")
     assert repr(report).startswith("<WriteReport ok: 60 of 60 rows written")
     html = report._repr_html_()
     assert "WriteReport" in html and "60 of 60" in html

@@ -10,7 +10,7 @@ private and may change.
 
 from __future__ import annotations
 
-from . import policies, sandbox
+from . import _redaction, policies, sandbox
 from ._access import AccessReport, verify_access
 from ._connect import Connection, connect
 from ._errors import (
@@ -19,27 +19,29 @@ from ._errors import (
     AwsError,
     ConfigurationError,
     ExpiredCredentialsError,
+    ExportTimeoutError,
     IncompleteReadError,
     IncompleteWriteError,
     InvalidArgumentError,
+    LargeScanWarning,
+    MetadataMismatchError,
     SandboxError,
     TableNotFoundError,
     ThrottledError,
     XacctError,
 )
+from ._explorer import Explorer, explorer
 from ._export import ExportReport, export
 from ._read import read_query, read_scan
 from ._read_items import read_items
 from ._sessions import assume_role, whoami
 from ._snapshot import (
-    ExportTimeoutError,
     Snapshot,
     describe_snapshot,
     export_snapshot,
     read_snapshot,
 )
 from ._version import __version__
-from ._widgets import Explorer, explorer
 from ._write import WriteReport, write_frame
 
 __all__ = [
@@ -56,6 +58,8 @@ __all__ = [
     "IncompleteReadError",
     "IncompleteWriteError",
     "InvalidArgumentError",
+    "LargeScanWarning",
+    "MetadataMismatchError",
     "SandboxError",
     "Snapshot",
     "TableNotFoundError",
@@ -79,3 +83,6 @@ __all__ = [
     "whoami",
     "write_frame",
 ]
+
+# botocore logs credentials and signatures at DEBUG: redact them in every record.
+_redaction.install()

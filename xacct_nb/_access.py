@@ -38,11 +38,22 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ._clients import client
+from ._documents import read_role_policies, simulate
 from ._errors import InvalidArgumentError, XacctError
 from ._evaluator import Policy
 from ._expressions import serialize_key, serialize_value
 from ._schema import KeySchema, parse_table
 from ._sessions import credentials_expiry, role_origin, whoami
+
+__all__ = [
+    "READ_PROBES",
+    "WRITE_PROBES",
+    "AccessReport",
+    "ProbeResult",
+    "read_role_policies",  # moved to _documents (the sandbox reads role policies too)
+    "side_and_fix",
+    "verify_access",
+]
 
 READ_PROBES = ("DescribeTable", "GetItem", "Query", "Scan", "BatchGetItem")
 WRITE_PROBES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
@@ -205,7 +216,7 @@ def _outcome(action: str, call: Any, *, write: bool) -> ProbeResult:
     return ProbeResult(action, True)
 
 
-def _side_and_fix(result: ProbeResult, table_arn: str, key: dict[str, Any] | None,
+def side_and_fix(result: ProbeResult, table_arn: str, key: dict[str, Any] | None,
                   partition: str) -> str:
     """Which side is the likely cause of a denial, and the smallest change that allows it."""
     action = f"dynamodb:{result.action.split(' ')[0]}"
@@ -227,36 +238,6 @@ def _side_and_fix(result: ProbeResult, table_arn: str, key: dict[str, Any] | Non
         hint += (f" - or, if the role may write only some partitions (a dynamodb:LeadingKeys "
                  f"condition), {partition!r} is not among them")
     return hint + "."
-
-
-def read_role_policies(iam_client: Any, role_name: str) -> dict[str, dict[str, Any]]:
-    """A role's inline and attached managed policies, read through IAM (needs iam:Get*/List*).
-
-    >>> read_role_policies(admin.client("iam"), "DynamoDBReaderRoleForAccountA")  # doctest: +SKIP
-    {'ReadMyCrossAccountTable': {'Version': '2012-10-17', 'Statement': [...]}}
-    """
-
-    def doc(raw: Any) -> dict[str, Any]:
-        if isinstance(raw, dict):
-            return raw
-        from urllib.parse import unquote
-
-        return json.loads(unquote(raw))
-
-    out: dict[str, dict[str, Any]] = {}
-    for name in iam_client.list_role_policies(RoleName=role_name)["PolicyNames"]:
-        out[name] = doc(iam_client.get_role_policy(RoleName=role_name, PolicyName=name)[
-            "PolicyDocument"])
-    for attached in iam_client.list_attached_role_policies(RoleName=role_name)[
-        "AttachedPolicies"
-    ]:
-        arn = attached["PolicyArn"]
-        version = iam_client.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-        out[attached["PolicyName"]] = doc(
-            iam_client.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"][
-                "Document"]
-        )
-    return out
 
 
 def _policy_list(policies: Any) -> list[Policy]:
@@ -311,8 +292,6 @@ def verify_access(
     >>> report.allowed("Query"), report.allowed("PutItem")    # doctest: +SKIP
     (True, False)
     """
-    from . import policies as _policies
-
     ref = parse_table(table)
     ddb = client(session, "dynamodb", retries={"total_max_attempts": 2, "mode": "standard"})
     nonce = uuid.uuid4().hex
@@ -416,14 +395,14 @@ def verify_access(
     for result in results:
         result.resource = result.resource or (table_arn or str(ref))
         if result.allowed is False:
-            result.hint = _side_and_fix(result, table_arn or str(ref), key, partition)
+            result.hint = side_and_fix(result, table_arn or str(ref), key, partition)
             if known:
                 action = f"dynamodb:{result.action.split(' ')[0]}"
                 context = (
                     {"dynamodb:LeadingKeys": [partition]}
                     if partition and result.action not in ("Scan", "DescribeTable") else {}
                 )
-                decision = _policies.simulate(
+                decision = simulate(
                     {p.name: p.document for p in known}, action, result.resource,
                     context=context,
                 )

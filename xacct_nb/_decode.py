@@ -77,7 +77,19 @@ import pandas as pd
 
 from xacct_nb._errors import InvalidArgumentError
 
-__all__ = ["FrameBuilder", "decode_items", "decode_value", "empty_frame"]
+__all__ = [
+    "NUMBER_FUNCS",
+    "NUMBER_MODES",
+    "FrameBuilder",
+    "convert_numbers",
+    "decode_items",
+    "decode_value",
+    "empty_frame",
+    "gc_paused",
+    "integral_values",
+    "string_dtype",
+    "to_bytes",
+]
 
 NUMBER_MODES: tuple[str, ...] = ("auto", "decimal", "float")
 
@@ -93,7 +105,7 @@ _MISSING: dict[str, Any] = {"NULL": True}
 _STRING_DTYPE: pd.StringDtype | None = None
 
 
-def _string_dtype() -> pd.StringDtype:
+def string_dtype() -> pd.StringDtype:
     """Pandas' default string dtype (``pd.Series(["a"]).dtype`` in pandas 3)."""
     global _STRING_DTYPE
     if _STRING_DTYPE is None:
@@ -113,7 +125,7 @@ def _num_auto(s: str) -> int | float:
     return int(s)
 
 
-def _to_bytes(v: str | bytes | bytearray | memoryview) -> bytes:
+def to_bytes(v: str | bytes | bytearray | memoryview) -> bytes:
     """A wire ``B`` value: base64 ``str`` is decoded, bytes-like is kept."""
     if isinstance(v, str):
         return base64.b64decode(v)
@@ -124,7 +136,7 @@ def _to_bytes(v: str | bytes | bytearray | memoryview) -> bytes:
     raise TypeError(f"a B value must be a base64 str or bytes, not {type(v).__name__}")
 
 
-_NUMBER_FUNCS: dict[str, Callable[[str], Any]] = {
+NUMBER_FUNCS: dict[str, Callable[[str], Any]] = {
     "auto": _num_auto,
     "decimal": Decimal,
     "float": float,
@@ -152,13 +164,13 @@ def _make_decoder(num: Callable[[str], Any]) -> Callable[[dict[str, Any]], Any]:
         if "NULL" in av:
             return None
         if "B" in av:
-            return _to_bytes(av["B"])
+            return to_bytes(av["B"])
         if "SS" in av:
             return set(av["SS"])
         if "NS" in av:
             return set(map(num, av["NS"]))
         if "BS" in av:
-            return set(map(_to_bytes, av["BS"]))
+            return set(map(to_bytes, av["BS"]))
         if isinstance(av, dict):
             raise InvalidArgumentError(
                 f"unknown DynamoDB attribute value {av!r:.100}; its key must be "
@@ -173,7 +185,7 @@ def _make_decoder(num: Callable[[str], Any]) -> Callable[[dict[str, Any]], Any]:
 
 
 _DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {
-    mode: _make_decoder(func) for mode, func in _NUMBER_FUNCS.items()
+    mode: _make_decoder(func) for mode, func in NUMBER_FUNCS.items()
 }
 
 
@@ -242,7 +254,7 @@ _GC_WAS_ENABLED = False
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while many containers are created.
 
     Decoding builds hundreds of thousands of lists, dicts and sets; such an
@@ -301,9 +313,9 @@ def _extract(vals: list[dict[str, Any]], tag: str) -> tuple[list[Any], np.ndarra
 #   ("S", array)                     pandas string array (built per page:
 #                                    the strings are read while cache-hot)
 #   ("N", mask, sub, conv, exact)    numbers converted per the mode (see
-#                                    _convert_numbers); ``exact`` keeps the
+#                                    convert_numbers); ``exact`` keeps the
 #                                    integral strings of a float page (see
-#                                    _integral_values)
+#                                    integral_values)
 #   ("BOOL", data, mask)             data: bool ndarray (False where missing)
 #   ("obj", values)                  decoded Python objects (B, sets, L, M,
 #                                    or a page where the column mixes types)
@@ -311,7 +323,7 @@ def _extract(vals: list[dict[str, Any]], tag: str) -> tuple[list[Any], np.ndarra
 _Segment = tuple[Any, ...]
 
 
-def _convert_numbers(present: list[str], numbers: str) -> tuple[str, Any]:
+def convert_numbers(present: list[str], numbers: str) -> tuple[str, Any]:
     """Convert the present number strings of one page.
 
     Returns ``("int", int64 array)``, ``("big", list of int)`` (beyond int64),
@@ -329,7 +341,7 @@ def _convert_numbers(present: list[str], numbers: str) -> tuple[str, Any]:
     return "float", np.fromiter(map(float, present), np.float64, len(present))
 
 
-def _integral_values(present: list[str], floats: np.ndarray) -> tuple[np.ndarray, list[int]] | None:
+def integral_values(present: list[str], floats: np.ndarray) -> tuple[np.ndarray, list[int]] | None:
     """Positions and exact values of the integral strings of a float page.
 
     Needed only if the column later turns out to mix types (each value is
@@ -365,10 +377,10 @@ def _decode_segment(vals: list[dict[str, Any]], numbers: str) -> _Segment:
                 return ("S", _string_array(got))
             if tag == "N":
                 present = got if mask is None else [s for s in got if s is not None]
-                sub, conv = _convert_numbers(present, numbers)
+                sub, conv = convert_numbers(present, numbers)
                 exact = None
                 if sub == "float" and numbers == "auto":
-                    exact = _integral_values(present, conv)
+                    exact = integral_values(present, conv)
                 return ("N", mask, sub, conv, exact)
             if mask is None:
                 return ("BOOL", np.fromiter(got, np.bool_, len(got)), None)
@@ -380,7 +392,7 @@ def _string_array(strs: list[Any]) -> Any:
     """A pandas default-string array (None -> NaN)."""
     # Via an object ndarray: 2x faster than pd.array(list) with pyarrow.
     arr = np.fromiter(strs, dtype=object, count=len(strs))
-    return pd.array(arr, dtype=_string_dtype())
+    return pd.array(arr, dtype=string_dtype())
 
 
 def _scatter(values: np.ndarray, mask: np.ndarray | None, fill: Any, dtype: Any) -> np.ndarray:
@@ -700,7 +712,7 @@ class FrameBuilder:
             n = len(items)  # type: ignore[arg-type]
             if not n:
                 return
-            with _gc_paused():
+            with gc_paused():
                 fast = decode_columns(self._numbers, self._flatten, self._cols)
             if fast is not None:
                 self._commit(fast, n)
@@ -712,7 +724,7 @@ class FrameBuilder:
             return
         numbers = self._numbers
         decoded: dict[str, _Segment] = {}
-        with _gc_paused():
+        with gc_paused():
             try:
                 if self._flatten:
                     items = list(map(_flatten_item, items))
@@ -781,7 +793,7 @@ class FrameBuilder:
         if n == 0:
             return empty_frame(self.columns)
         data: dict[str, Any] = {}
-        with _gc_paused():
+        with gc_paused():
             for name in self.columns:
                 segs = self._cols.get(name, [])
                 gap = n - self._rows.get(name, 0)

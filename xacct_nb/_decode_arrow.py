@@ -60,13 +60,14 @@ import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from ._decode import (
-    _NUMBER_FUNCS,
-    _convert_numbers,
-    _gc_paused,
-    _integral_values,
-    _string_dtype,
-    _to_bytes,
+    NUMBER_FUNCS,
+    convert_numbers,
+    gc_paused,
+    integral_values,
+    string_dtype,
+    to_bytes,
 )
+from ._errors import XacctError
 
 __all__ = ["ArrowItems", "PageParser", "RawItems", "split_items"]
 
@@ -121,7 +122,7 @@ class RawItems:
 
     def loads(self) -> list[Any]:
         """The items as ``json.loads`` gives them (the first ``len(self)``)."""
-        with _gc_paused():
+        with gc_paused():
             items = json.loads(bytes(self.data))["Items"]
         if not isinstance(items, list):
             raise ValueError("the Items of a response are not a JSON array")
@@ -601,7 +602,7 @@ def _needs_exact_path(data: pa.Buffer | bytes) -> bool:
 # --------------------------------------------------------------------------- #
 
 
-class _Uncertain(Exception):
+class _Uncertain(XacctError):
     """The fast lane cannot decode this page with certainty."""
 
 
@@ -641,13 +642,13 @@ class ArrowItems:
 
     def wire_items(self) -> list[Any]:
         """These rows as ``json.loads`` gives them (the exact path's input)."""
-        with _gc_paused():
+        with gc_paused():
             items = json.loads(bytes(self.raw.data))["Items"]
         return items[self.start : self.start + len(self.struct)]  # type: ignore[no-any-return]
 
     def predecode(self, numbers: str, flatten: bool) -> None:
         """Decode the columns now (in a parsing thread), for :meth:`decode_columns`."""
-        with _gc_paused():
+        with gc_paused():
             self.decoded = (numbers, flatten, self._columns(numbers, flatten))
 
     def _columns(self, numbers: str, flatten: bool) -> _Columns | None:
@@ -865,7 +866,7 @@ def _segment(vals: _Values, numbers: str) -> tuple[Any, ...]:
 def _strings(child: pa.Array) -> Any:
     import pandas as pd
 
-    return pd.array(child, dtype=_string_dtype())
+    return pd.array(child, dtype=string_dtype())
 
 
 def _none_false(mask: pa.BooleanArray) -> bool:
@@ -878,7 +879,7 @@ def _numbers(strings: pa.Array, mask: np.ndarray | None, numbers: str) -> tuple[
 
     Arrow converts only what it reads exactly as Python does (plain decimal
     digits; decimal floats with an optional exponent); anything else takes
-    the exact per-value conversion (:func:`~xacct_nb._decode._convert_numbers`).
+    the exact per-value conversion (:func:`~xacct_nb._decode.convert_numbers`).
     """
     if numbers == "decimal":
         return ("N", mask, "dec", list(map(Decimal, strings.to_pylist())), None)
@@ -890,19 +891,19 @@ def _numbers(strings: pa.Array, mask: np.ndarray | None, numbers: str) -> tuple[
             pass  # beyond int64: exact Python ints below
         else:
             return ("N", mask, "int", ints.to_numpy(zero_copy_only=False), None)
-        sub, conv = _convert_numbers(strings.to_pylist(), numbers)
+        sub, conv = convert_numbers(strings.to_pylist(), numbers)
         return ("N", mask, sub, conv, None)
     if not _none_false(pc.match_substring_regex(strings, _FLOAT_RE)):
         present = strings.to_pylist()
-        sub, conv = _convert_numbers(present, numbers)
-        exact = _integral_values(present, conv) if sub == "float" and numbers == "auto" else None
+        sub, conv = convert_numbers(present, numbers)
+        exact = integral_values(present, conv) if sub == "float" and numbers == "auto" else None
         return ("N", mask, sub, conv, exact)
     # Every string is a decimal number, not all plain digits: floats ("auto"
     # then needs the integers among them if the column ever mixes types).
     floats = pc.cast(strings, pa.float64()).to_numpy(zero_copy_only=False)
     exact = None
     if numbers == "auto":
-        candidates = np.flatnonzero(np.floor(floats) == floats)  # as _integral_values
+        candidates = np.flatnonzero(np.floor(floats) == floats)  # as integral_values
         if len(candidates):
             texts = strings.take(pa.array(candidates)).to_pylist()
             idx: list[int] = []
@@ -987,12 +988,12 @@ def _tag_objects(name: str, child: pa.Array, rows: np.ndarray, numbers: str) -> 
     if name == "BOOL":
         return child.to_pylist()  # type: ignore[no-any-return]
     if name == "N":
-        return _python_values(child, _NUMBER_FUNCS[numbers])
+        return _python_values(child, NUMBER_FUNCS[numbers])
     if name == "B":
-        return _python_values(child, _to_bytes)
+        return _python_values(child, to_bytes)
     if name in ("SS", "NS", "BS"):
         elements, o = _lists(child, rows)
-        convert = {"SS": None, "NS": _NUMBER_FUNCS[numbers], "BS": _to_bytes}[name]
+        convert = {"SS": None, "NS": NUMBER_FUNCS[numbers], "BS": to_bytes}[name]
         flat = _python_values(elements, convert)
         out: list[Any] = [None] * n
         for i in np.flatnonzero(rows).tolist():

@@ -9,8 +9,12 @@ one clear message instead of botocore's internals::
 
     XacctError
     ├── InvalidArgumentError      bad input, caught before any request is sent
+    ├── MetadataMismatchError     (also ValueError) a Dask partition does not fit the
+    │                             frame's metadata; has .column, .partition
     ├── ConfigurationError        settings (env vars, xacct.toml) are inconsistent
     ├── SandboxError              the embedded sandbox could not start or stopped
+    ├── ExportTimeoutError        (also TimeoutError) an export outlived ``timeout``;
+    │                             .snapshot can be waited on again
     └── AwsError                  an AWS call failed (has .code, .operation, .aws_message)
         ├── AccessDeniedError     the caller's policies (or the table's) deny the action
         ├── AssumeRoleError       sts:AssumeRole (or GetSessionToken) was refused
@@ -19,6 +23,13 @@ one clear message instead of botocore's internals::
         ├── ThrottledError        throttling persisted after the retries
         ├── IncompleteReadError   a read could not be completed; nothing partial is returned
         └── IncompleteWriteError  a write could not be completed; .report holds unwritten rows
+
+    UserWarning
+    └── LargeScanWarning          a full Scan is about to read a large table
+
+Modules may define private signals (``_Rejected``, ``_Stop``, ``_Uncertain``)
+that never leave them; they derive from :class:`XacctError` too, so that the
+tree above holds every exception the package can raise.
 
 Messages say what happened, to which table or role, and what to do next.
 No message ever contains a secret key or session token: only AWS's own
@@ -38,9 +49,12 @@ __all__ = [
     "AwsError",
     "ConfigurationError",
     "ExpiredCredentialsError",
+    "ExportTimeoutError",
     "IncompleteReadError",
     "IncompleteWriteError",
     "InvalidArgumentError",
+    "LargeScanWarning",
+    "MetadataMismatchError",
     "SandboxError",
     "TableNotFoundError",
     "ThrottledError",
@@ -57,12 +71,33 @@ class InvalidArgumentError(XacctError, ValueError):
     """An argument is malformed; nothing was sent to AWS."""
 
 
+class MetadataMismatchError(XacctError, ValueError):
+    """A partition holds data that does not fit the frame's metadata without loss.
+
+    ``column`` and ``partition`` say where; the message says which ``dtypes=``
+    (or ``meta=``) makes the read fit.
+    """
+
+    column: str | None = None
+    partition: str | None = None
+
+
 class ConfigurationError(XacctError):
     """The configuration (environment variables, ``xacct.toml``) is inconsistent."""
 
 
 class SandboxError(XacctError):
     """The embedded sandbox could not be started, or is not running."""
+
+
+class ExportTimeoutError(XacctError, TimeoutError):
+    """An export was still running when ``timeout`` ran out; ``.snapshot`` can be waited on again."""
+
+    snapshot: Any = None
+
+
+class LargeScanWarning(UserWarning):
+    """A full Scan is about to read a large table (item count and size in the message)."""
 
 
 class AwsError(XacctError):

@@ -30,8 +30,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ._engine import interactive
 from ._errors import InvalidArgumentError
-from ._read import _interactive, read_query, read_scan
+from ._read import read_query, read_scan
 
 FORMATS = ("parquet", "csv")
 
@@ -177,7 +178,7 @@ def export(
             raise InvalidArgumentError("sort= needs partition= (a Query); a Scan has no sort key.")
         chunks = read_scan(session, table, **kwargs)
     bar = None
-    if progress is True or (progress is None and _interactive()):
+    if progress is True or (progress is None and interactive()):
         from tqdm.auto import tqdm
 
         bar = tqdm(desc=f"Export {table}", unit=" rows", leave=False)

@@ -15,8 +15,6 @@ Keys not found are not an error: they are listed in
 from __future__ import annotations
 
 import base64
-import random
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -27,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ._clients import client
 from ._decode import FrameBuilder
+from ._engine import UNPROCESSED
 from ._errors import IncompleteReadError, InvalidArgumentError, translate_client_error
 from ._expressions import build_expressions, serialize_key
 from ._schema import KeySchema, key_schema_for, parse_table
@@ -35,12 +34,6 @@ __all__ = ["canonical_key", "read_items"]
 
 #: Keys per BatchGetItem request (DynamoDB's maximum).
 BATCH_SIZE = 100
-#: BatchGetItem requests per batch while DynamoDB keeps returning UnprocessedKeys.
-MAX_ATTEMPTS = 8
-#: Backoff between those requests: a uniform random wait in
-#: ``[0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))]`` seconds ("full jitter").
-BACKOFF_BASE = 0.05
-BACKOFF_CAP = 5.0
 
 _TYPE_NAMES = {"S": "string", "N": "number", "B": "binary"}
 
@@ -175,10 +168,6 @@ def _projection(columns: Any, names: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
-def _backoff(attempt: int) -> float:
-    return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))
-
-
 def read_items(
     session: Any,
     table: str,
@@ -194,7 +183,7 @@ def read_items(
 
     Any number of keys: they are sent 100 to a request, and keys DynamoDB
     returns as ``UnprocessedKeys`` are asked again with exponential backoff
-    and jitter (at most :data:`MAX_ATTEMPTS` requests per batch).
+    and jitter (at most ``UNPROCESSED.retries + 1`` requests per batch, :mod:`xacct_nb._engine`).
 
     Rows come back in the order the keys were asked for, one row per
     **distinct** key (a key asked twice gives one row, at its first
@@ -314,7 +303,7 @@ def read_items(
             ]
             if not pending:
                 break
-            if attempt >= MAX_ATTEMPTS:
+            if attempt > UNPROCESSED.retries:
                 remaining = len(pending) + max(0, len(order) - (start + BATCH_SIZE))
                 raise IncompleteReadError(
                     f"BatchGetItem on table {name!r}: {len(pending):,} keys were still "
@@ -327,7 +316,7 @@ def read_items(
                     table=name,
                 )
             retries += 1
-            time.sleep(_backoff(attempt))
+            UNPROCESSED.sleep(attempt)
 
     ordered = [found[k] for k in order if k in found]
     missing = [dict(zip(names, rows[distinct[k]], strict=True)) for k in order if k not in found]

@@ -171,3 +171,15 @@ def key_schema_for(session: Any, table: TableRef, key_schema: Any = None) -> Key
     if key_schema is not None:
         return KeySchema.coerce(key_schema)
     return describe(session, table)
+
+
+def frame_keys(schema: KeySchema, index: str | None, columns: Any) -> tuple[str, ...]:
+    """The key attributes a frame puts first: the table's, then the index's, within ``columns``."""
+    names = list(schema.key_names)
+    if index is not None:
+        part, sort, _ = schema.indexes.get(index, (None, None, None))
+        names += [n for n in (part, sort) if n and n not in names]
+    if columns is not None:
+        wanted = {columns} if isinstance(columns, str) else set(columns)
+        names = [n for n in names if n in wanted]
+    return tuple(names)

@@ -30,6 +30,7 @@ from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from ._clients import client
+from ._engine import current_kernel
 from ._errors import (
     AssumeRoleError,
     ConfigurationError,
@@ -179,13 +180,7 @@ class _AutoRefreshingCredentials(RefreshableCredentials):
 
 def _can_prompt() -> bool:
     """Whether someone can answer a prompt: a kernel that allows stdin, or a terminal."""
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except Exception:  # noqa: BLE001 - IPython missing
-        shell = None
-    kernel = getattr(shell, "kernel", None)
+    kernel = current_kernel()
     if kernel is not None:
         return bool(getattr(kernel, "_allow_stdin", False))
     return bool(sys.stdin is not None and sys.stdin.isatty())
@@ -260,6 +255,20 @@ def _mfa_session(
     with _mfa_lock:
         _mfa_cache.setdefault(source, {})[(mfa_serial, duration)] = (session, expiry)
     return session
+
+
+def is_mfa_session(session: Any) -> bool:
+    """Whether ``session`` is an MFA session this process obtained (``sts:GetSessionToken``).
+
+    Such a session cannot be re-created elsewhere (on a Dask worker) without
+    asking for a code again.
+    """
+    with _mfa_lock:
+        return any(
+            entry[0] is session
+            for per_device in list(_mfa_cache.values())
+            for entry in per_device.values()
+        )
 
 
 def _is_role_session(source: boto3.Session, region: str) -> bool:

@@ -18,6 +18,10 @@ A :class:`SetupPlan` (made by :func:`setup_plan`, re-exported as
 changing only what differs, and :meth:`SetupPlan.to_cloudformation` exports
 one template per account.
 
+This module plans and applies; the documents are built in
+:mod:`xacct_nb._plan_documents` (with :mod:`xacct_nb._documents`' builders)
+and the templates in :mod:`xacct_nb._cloudformation`.
+
 >>> plan = setup_plan(owner_account="222222222222", requester_account="111111111111",
 ...                   table="Orders", region="us-east-1", external_id="shared-secret")
 >>> plan.role_arn
@@ -28,119 +32,19 @@ one template per account.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
 from . import _clients
+from ._cloudformation import templates, templates_json
 from ._errors import AwsError, InvalidArgumentError, XacctError, translate_client_error
-from .policies import (
-    _ACCOUNT_RE,
-    as_resource_policy,
-    assume_role_policy,
-    attribute_limited_read_policy,
-    leading_keys_write_policy,
-    principal_arns,
-    read_only_policy,
-    read_write_policy,
-    table_arn,
-    trust_policy,
-)
+from ._plan_documents import ACCESS_MODES, PlanDocuments, normalize_policy, plan_fields
 
 __all__ = ["ACCESS_MODES", "Change", "SetupPlan", "normalize_policy", "setup_plan"]
-
-#: What a plan can grant: the document each mode puts on the role (or the table).
-ACCESS_MODES: dict[str, str] = {
-    "read": "read-only: GetItem, BatchGetItem, Query, Scan, DescribeTable on the table and its indexes",
-    "read-write": "reads plus item writes (PutItem, UpdateItem, DeleteItem, BatchWriteItem)",
-    "leading-keys": "reads plus writes limited to given partition-key values (dynamodb:LeadingKeys)",
-    "attributes": "reads limited to given attributes (dynamodb:Attributes, dynamodb:Select)",
-}
-_NAME_RE = re.compile(r"^[\w+=,.@-]{1,64}$")
-_REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-_EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
-_CFN_VERSION = "2010-09-09"
-
-
-# -- comparing documents -------------------------------------------------------------------
-
-_SET_VALUED = ("Action", "NotAction", "Resource", "NotResource")
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _values(value: Any) -> list[str]:
-    items = value if isinstance(value, (list, tuple, set)) else [value]
-    return sorted({_text(v) for v in items})
-
-
-def _canonical(value: Any) -> Any:
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            if key == "Statement":
-                statements = [_canonical(s) for s in (item if isinstance(item, list) else [item])]
-                out[key] = sorted(statements, key=lambda s: json.dumps(s, sort_keys=True))
-            elif key in ("Principal", "NotPrincipal") and isinstance(item, dict):
-                out[key] = {kind: _values(v) for kind, v in item.items()}
-            elif key == "Condition" and isinstance(item, dict):
-                out[key] = {
-                    op: {k: _values(v) for k, v in block.items()} for op, block in item.items()
-                }
-            elif key in _SET_VALUED:
-                out[key] = _values(item)
-            else:
-                out[key] = _canonical(item)
-        return out
-    if isinstance(value, list):
-        return [_canonical(v) for v in value]
-    return value
-
-
-def normalize_policy(document: Any) -> Any:
-    """A policy document in a form that compares equal when IAM would treat it the same.
-
-    Single values and one-element lists, the order of actions, resources,
-    principals, condition values and statements, and ``true`` vs ``"true"``
-    make no difference.
-
-    Parameters
-    ----------
-    document
-        A dict, a JSON string, or the URL-encoded JSON that IAM's query API
-        returns (boto3 decodes it; other clients may not).
-
-    Returns
-    -------
-    dict or None
-        The canonical form; only meant to be compared.
-
-    >>> a = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-    ...      "Action": "sts:AssumeRole", "Resource": ["arn:aws:iam::1:role/R"]}]}
-    >>> b = '%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%5B%22sts%3AAssumeRole%22%5D%2C%22Resource%22%3A%22arn%3Aaws%3Aiam%3A%3A1%3Arole%2FR%22%7D%7D'
-    >>> normalize_policy(a) == normalize_policy(b)
-    True
-    """
-    if document is None:
-        return None
-    if isinstance(document, bytes):
-        document = document.decode()
-    if isinstance(document, str):
-        text = document.strip()
-        if not text.startswith("{"):
-            text = unquote(text)
-        document = json.loads(text)
-    return _canonical(document)
 
 
 # -- changes -------------------------------------------------------------------------------
@@ -180,93 +84,18 @@ class Change:
 # -- the plan ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SetupPlan:
+class SetupPlan(PlanDocuments):
     """What both accounts need for cross-account access to one table. Make it with :func:`setup_plan`.
 
-    Attributes
-    ----------
-    owner_account, requester_account, table, region, table_arn, access : str
-    role_name : str or None
-        B's role (None with ``use_resource_policy``).
-    external_id : str or None
-    require_mfa : bool
-    max_session_duration : int
-    use_resource_policy : bool
-    trusted : list of str
-        The principals of A that B trusts (the role's trust policy, or the
-        table's resource policy).
-    requester_role_name, requester_user : str or None
-        Who in account A gets the requester policy.
-    trust_policy, role_policy, resource_policy : dict or None
-        Account B's documents (the first two for a role, the last for the
-        resource-policy alternative).
-    role_policy_name : str or None
-        Name of the role's inline policy.
-    requester_policy : dict
-        Account A's identity policy.
-    requester_policy_name : str
-        Its name (an inline policy of the requester role and/or user).
+    Its attributes (the accounts, the table, and every document) are those of
+    :class:`~xacct_nb._plan_documents.PlanDocuments`; a plan also prints
+    itself, applies itself through IAM and exports CloudFormation.
+
+    >>> plan = setup_plan(owner_account="222222222222", requester_account="111111111111",
+    ...                   table="Orders", region="us-east-1")
+    >>> plan.role_arn
+    'arn:aws:iam::222222222222:role/DynamoDBReaderRoleForAccountA'
     """
-
-    owner_account: str
-    requester_account: str
-    table: str
-    region: str
-    table_arn: str
-    access: str
-    role_name: str | None
-    external_id: str | None
-    require_mfa: bool
-    max_session_duration: int
-    use_resource_policy: bool
-    trusted: list[str]
-    requester_role_name: str | None
-    requester_user: str | None
-    trust_policy: dict[str, Any] | None
-    role_policy: dict[str, Any] | None
-    role_policy_name: str | None
-    resource_policy: dict[str, Any] | None
-    requester_policy: dict[str, Any]
-    requester_policy_name: str
-    partition_keys: list[str] | None = field(default=None)
-    attributes: list[str] | None = field(default=None)
-
-    # -- derived ------------------------------------------------------------------------
-    @property
-    def role_arn(self) -> str | None:
-        """The ARN of B's role, or None for the resource-policy alternative."""
-        if self.role_name is None:
-            return None
-        return f"arn:aws:iam::{self.owner_account}:role/{self.role_name}"
-
-    @property
-    def requester_arns(self) -> list[str]:
-        """ARNs of account A's role and/or user that get the requester policy."""
-        out = []
-        if self.requester_role_name:
-            out.append(f"arn:aws:iam::{self.requester_account}:role/{self.requester_role_name}")
-        if self.requester_user:
-            out.append(f"arn:aws:iam::{self.requester_account}:user/{self.requester_user}")
-        return out
-
-    def documents(self) -> dict[str, dict[str, Any]]:
-        """Every document of the plan, by role: ``trust_policy``, ``role_policy``,
-        ``resource_policy`` (whichever apply) and ``requester_policy``.
-
-        >>> plan = setup_plan(owner_account="222222222222", requester_account="111111111111",
-        ...                   table="Orders", region="us-east-1", use_resource_policy=True,
-        ...                   requester_user="analyst")
-        >>> sorted(plan.documents())
-        ['requester_policy', 'resource_policy']
-        """
-        docs = {
-            "trust_policy": self.trust_policy,
-            "role_policy": self.role_policy,
-            "resource_policy": self.resource_policy,
-            "requester_policy": self.requester_policy,
-        }
-        return {name: doc for name, doc in docs.items() if doc is not None}
 
     # -- showing it ---------------------------------------------------------------------
     def _sections(self) -> list[tuple[str, list[str], list[tuple[str, dict[str, Any]]]]]:
@@ -564,203 +393,21 @@ class SetupPlan:
     ) -> dict[str, dict[str, Any]]:
         """CloudFormation templates, one per account: ``{"owner": ..., "requester": ...}``.
 
-        * owner (B), role: an ``AWS::IAM::Role`` with ``AssumeRolePolicyDocument``,
-          ``MaxSessionDuration`` and the inline policy in ``Policies``; output
-          ``RoleArn``. Deploy with ``CAPABILITY_NAMED_IAM`` (the role is named).
-        * owner (B), resource-policy alternative: CloudFormation sets a table's
-          resource policy only through the ``ResourcePolicy`` property of an
-          ``AWS::DynamoDB::Table`` the stack manages; there is no resource type
-          that attaches one to a table managed elsewhere. The table already
-          exists, so the template declares it, as it is, with ``ResourcePolicy``
-          and ``DeletionPolicy``/``UpdateReplacePolicy: Retain``, ready for a
-          **resource import** (a change set of type ``IMPORT`` identified by
-          ``TableName``); deleting the stack leaves the table. That needs the
-          table's definition: pass ``table_description``, DescribeTable's
-          answer (``client.describe_table(TableName=...)``). If the table is
-          already managed by a stack, put the ``ResourcePolicy`` shown in the
-          template into that stack's table instead; or use :meth:`apply`.
-        * requester (A): an ``AWS::IAM::Policy`` (inline policy, the same name
-          :meth:`apply` uses) attached to the existing requester role and/or
-          user.
-
-        Raises
-        ------
-        InvalidArgumentError
-            The resource-policy alternative without ``table_description``, or
-            a description of another table.
+        See :func:`xacct_nb._cloudformation.templates` (the resource-policy
+        alternative needs ``table_description``, DescribeTable's answer).
 
         >>> plan = setup_plan(owner_account="222222222222", requester_account="111111111111",
         ...                   table="Orders", region="us-east-1", requester_user="analyst")
-        >>> templates = plan.to_cloudformation()
-        >>> templates["owner"]["Resources"]["OwnerRole"]["Type"]
+        >>> plan.to_cloudformation()["owner"]["Resources"]["OwnerRole"]["Type"]
         'AWS::IAM::Role'
-        >>> templates["requester"]["Resources"]["RequesterPolicy"]["Properties"]["Users"]
-        ['analyst']
         """
-        return {"owner": self._owner_template(table_description),
-                "requester": self._requester_template()}
+        return templates(self, table_description=table_description)
 
     def to_cloudformation_json(
         self, *, table_description: dict[str, Any] | None = None, indent: int = 2
     ) -> dict[str, str]:
-        """:meth:`to_cloudformation` as JSON text per account (what ``aws cloudformation deploy`` takes).
-
-        >>> plan = setup_plan(owner_account="222222222222", requester_account="111111111111",
-        ...                   table="Orders", region="us-east-1")
-        >>> sorted(plan.to_cloudformation_json())
-        ['owner', 'requester']
-        """
-        return {
-            side: json.dumps(template, indent=indent)
-            for side, template in self.to_cloudformation(
-                table_description=table_description).items()
-        }
-
-    def _owner_template(self, table_description: dict[str, Any] | None) -> dict[str, Any]:
-        header = {
-            "AWSTemplateFormatVersion": _CFN_VERSION,
-            "Description": (
-                f"xacct-nb, account B {self.owner_account}: {self.access} access to DynamoDB "
-                f"table {self.table} for account {self.requester_account}"
-            ),
-        }
-        if not self.use_resource_policy:
-            return {
-                **header,
-                "Resources": {
-                    "OwnerRole": {
-                        "Type": "AWS::IAM::Role",
-                        "Properties": {
-                            "RoleName": self.role_name,
-                            "Description": f"xacct-nb: {self.access} access to DynamoDB table "
-                                           f"{self.table} for account {self.requester_account}",
-                            "AssumeRolePolicyDocument": self.trust_policy,
-                            "MaxSessionDuration": self.max_session_duration,
-                            "Policies": [{"PolicyName": self.role_policy_name,
-                                          "PolicyDocument": self.role_policy}],
-                        },
-                    }
-                },
-                "Outputs": {
-                    "RoleArn": {
-                        "Description": "The role account A assumes (xn.assume_role)",
-                        "Value": {"Fn::GetAtt": ["OwnerRole", "Arn"]},
-                    }
-                },
-            }
-        if table_description is None:
-            raise InvalidArgumentError(
-                f"CloudFormation sets a table's resource policy only on a table its stack "
-                f"manages (AWS::DynamoDB::Table ResourcePolicy), and {self.table} already "
-                "exists. Pass table_description=<DynamoDB DescribeTable answer> for a template "
-                "to import the table with its policy, or apply the plan with "
-                "plan.apply(...) (or `aws dynamodb put-resource-policy`)."
-            )
-        properties = _table_properties(table_description)
-        if properties["TableName"] != self.table:
-            raise InvalidArgumentError(
-                f"table_description describes table {properties['TableName']!r}, but the plan "
-                f"is for {self.table!r}."
-            )
-        properties["ResourcePolicy"] = {"PolicyDocument": self.resource_policy}
-        return {
-            **header,
-            "Metadata": {
-                "xacct-nb": (
-                    "Import the existing table into a stack with this template (change set "
-                    "type IMPORT, identifier TableName); the table is retained if the stack "
-                    "is deleted. If a stack already manages the table, add the ResourcePolicy "
-                    "below to its AWS::DynamoDB::Table instead."
-                )
-            },
-            "Resources": {
-                "OwnerTable": {
-                    "Type": "AWS::DynamoDB::Table",
-                    "DeletionPolicy": "Retain",
-                    "UpdateReplacePolicy": "Retain",
-                    "Properties": properties,
-                }
-            },
-        }
-
-    def _requester_template(self) -> dict[str, Any]:
-        properties: dict[str, Any] = {
-            "PolicyName": self.requester_policy_name,
-            "PolicyDocument": self.requester_policy,
-        }
-        if self.requester_role_name:
-            properties["Roles"] = [self.requester_role_name]
-        if self.requester_user:
-            properties["Users"] = [self.requester_user]
-        what = (f"DynamoDB {self.access} access to {self.table_arn}" if self.use_resource_policy
-                else f"sts:AssumeRole on {self.role_arn}")
-        return {
-            "AWSTemplateFormatVersion": _CFN_VERSION,
-            "Description": f"xacct-nb, account A {self.requester_account}: {what}",
-            "Resources": {"RequesterPolicy": {"Type": "AWS::IAM::Policy", "Properties": properties}},
-        }
-
-
-def _table_properties(description: dict[str, Any]) -> dict[str, Any]:
-    """CloudFormation ``AWS::DynamoDB::Table`` properties from a DescribeTable answer."""
-    table = description.get("Table", description)
-    if not isinstance(table, dict) or "KeySchema" not in table or "TableName" not in table:
-        raise InvalidArgumentError(
-            "table_description must be DynamoDB's DescribeTable answer (with 'Table', or its "
-            "'Table' entry): it has no TableName/KeySchema."
-        )
-    billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
-    provisioned = billing == "PROVISIONED"
-
-    def throughput(source: dict[str, Any]) -> dict[str, Any]:
-        pt = source.get("ProvisionedThroughput") or {}
-        return {"ReadCapacityUnits": int(pt.get("ReadCapacityUnits") or 1),
-                "WriteCapacityUnits": int(pt.get("WriteCapacityUnits") or 1)}
-
-    def index(ix: dict[str, Any], with_throughput: bool) -> dict[str, Any]:
-        projection = {"ProjectionType": ix["Projection"]["ProjectionType"]}
-        if ix["Projection"].get("NonKeyAttributes"):
-            projection["NonKeyAttributes"] = list(ix["Projection"]["NonKeyAttributes"])
-        out = {"IndexName": ix["IndexName"], "KeySchema": list(ix["KeySchema"]),
-               "Projection": projection}
-        if with_throughput:
-            out["ProvisionedThroughput"] = throughput(ix)
-        return out
-
-    props: dict[str, Any] = {
-        "TableName": table["TableName"],
-        "KeySchema": [{"AttributeName": k["AttributeName"], "KeyType": k["KeyType"]}
-                      for k in table["KeySchema"]],
-        "AttributeDefinitions": [
-            {"AttributeName": a["AttributeName"], "AttributeType": a["AttributeType"]}
-            for a in table.get("AttributeDefinitions", [])
-        ],
-        "BillingMode": billing,
-    }
-    if provisioned:
-        props["ProvisionedThroughput"] = throughput(table)
-    if table.get("GlobalSecondaryIndexes"):
-        props["GlobalSecondaryIndexes"] = [
-            index(ix, provisioned) for ix in table["GlobalSecondaryIndexes"]
-        ]
-    if table.get("LocalSecondaryIndexes"):
-        props["LocalSecondaryIndexes"] = [
-            index(ix, False) for ix in table["LocalSecondaryIndexes"]
-        ]
-    stream = table.get("StreamSpecification") or {}
-    if stream.get("StreamEnabled"):
-        props["StreamSpecification"] = {"StreamViewType": stream["StreamViewType"]}
-    sse = table.get("SSEDescription") or {}
-    if sse.get("Status") in ("ENABLED", "ENABLING"):
-        props["SSESpecification"] = {"SSEEnabled": True, "SSEType": sse.get("SSEType", "KMS")}
-        if sse.get("KMSMasterKeyArn"):
-            props["SSESpecification"]["KMSMasterKeyId"] = sse["KMSMasterKeyArn"]
-    table_class = (table.get("TableClassSummary") or {}).get("TableClass")
-    if table_class:
-        props["TableClass"] = table_class
-    if "DeletionProtectionEnabled" in table:
-        props["DeletionProtectionEnabled"] = bool(table["DeletionProtectionEnabled"])
-    return props
+        """:meth:`to_cloudformation` as JSON text per account (what ``aws cloudformation deploy`` takes)."""
+        return templates_json(self, table_description=table_description, indent=indent)
 
 
 class _Side:
@@ -817,34 +464,6 @@ class _Side:
 
 
 # -- making a plan -------------------------------------------------------------------------
-
-
-def _name(value: Any, what: str, option: str) -> str:
-    if not isinstance(value, str) or not _NAME_RE.match(value):
-        raise InvalidArgumentError(
-            f"{option}={value!r} is not a valid IAM {what} name: 1-64 letters, digits and "
-            "'+=,.@_-'."
-        )
-    return value
-
-
-def _policy_name(prefix: str, name: str) -> str:
-    """An IAM policy name (at most 128 characters) from a prefix and a table or role name."""
-    full = f"{prefix}-{name}"
-    if len(full) <= 128:
-        return full
-    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
-    return f"{full[:117]}-{digest}"
-
-
-def _strings(value: str | Iterable[Any] | None, option: str) -> list[str] | None:
-    if value is None:
-        return None
-    items = [value] if isinstance(value, (str, int)) else list(value)
-    out = [str(v) for v in items]
-    if not out or any(not v for v in out):
-        raise InvalidArgumentError(f"{option} must name at least one non-empty value, not {value!r}.")
-    return list(dict.fromkeys(out))
 
 
 def setup_plan(
@@ -929,143 +548,11 @@ def setup_plan(
     ...
     xacct_nb._errors.InvalidArgumentError: access='leading-keys' needs partition_keys: the partition-key values the role may write, e.g. partition_keys=['C-0001'].
     """
-    for option, account in (("owner_account", owner_account),
-                            ("requester_account", requester_account)):
-        if not _ACCOUNT_RE.match(str(account)):
-            raise InvalidArgumentError(
-                f"{option}={account!r} is not an AWS account id: expected 12 digits, "
-                "e.g. '222222222222'."
-            )
-    owner_account, requester_account = str(owner_account), str(requester_account)
-    if owner_account == requester_account:
-        raise InvalidArgumentError(
-            f"owner_account and requester_account are both {owner_account}: a setup plan is "
-            "for access across two accounts (within one account, an identity policy such as "
-            "xn.policies.read_only_policy is enough)."
-        )
-    if not isinstance(region, str) or not _REGION_RE.match(region):
-        raise InvalidArgumentError(f"region={region!r} is not an AWS region, e.g. 'us-east-1'.")
-    if isinstance(table, str) and table.startswith("arn:"):
-        match = re.match(r"^arn:aws[\w-]*:dynamodb:([\w-]+):(\d{12}):table/([^/]+)$", table)
-        if not match or match.group(1) != region or match.group(2) != owner_account:
-            raise InvalidArgumentError(
-                f"table={table!r} is not a table ARN of account {owner_account} in {region}: "
-                "pass the table's name, or its ARN in the owner's account and region."
-            )
-        table = match.group(3)
-    arn = table_arn(region, owner_account, table)
-    if access not in ACCESS_MODES:
-        raise InvalidArgumentError(
-            f"access={access!r} is not one of {', '.join(map(repr, ACCESS_MODES))}."
-        )
-    keys = _strings(partition_keys, "partition_keys")
-    attrs = _strings(attributes, "attributes")
-    key_attrs = _strings(key_attributes, "key_attributes")
-    if access == "leading-keys" and keys is None:
-        raise InvalidArgumentError(
-            "access='leading-keys' needs partition_keys: the partition-key values the role "
-            "may write, e.g. partition_keys=['C-0001']."
-        )
-    if access != "leading-keys" and keys is not None:
-        raise InvalidArgumentError(
-            f"partition_keys applies to access='leading-keys' only, not access={access!r}."
-        )
-    if access == "attributes" and attrs is None:
-        raise InvalidArgumentError(
-            "access='attributes' needs attributes: the attribute names the reader may see, "
-            "e.g. attributes=['order_ts', 'total'] (plus key_attributes=[...] for the keys)."
-        )
-    if access != "attributes" and (attrs is not None or key_attrs is not None):
-        raise InvalidArgumentError(
-            f"attributes and key_attributes apply to access='attributes' only, not "
-            f"access={access!r}."
-        )
-    if external_id is not None:
-        if use_resource_policy:
-            raise InvalidArgumentError(
-                "external_id applies to a role's trust policy (sts:ExternalId on AssumeRole); "
-                "with use_resource_policy=True there is no role to assume: leave it out."
-            )
-        if not isinstance(external_id, str) or not _EXTERNAL_ID_RE.match(external_id):
-            raise InvalidArgumentError(
-                f"external_id={external_id!r} is not a valid ExternalId: 2-1224 characters of "
-                "letters, digits and '+=,.@:/-_'."
-            )
-    if isinstance(max_session_duration, bool) or not isinstance(max_session_duration, int) or not (
-        3600 <= max_session_duration <= 43200
-    ):
-        raise InvalidArgumentError(
-            f"max_session_duration={max_session_duration!r} is out of range: IAM allows "
-            "3600 to 43200 seconds (1 to 12 hours)."
-        )
-    if requester_principal is None:
-        trusted = principal_arns(requester_account)
-    else:
-        trusted = principal_arns(requester_principal)
-        for principal in trusted:
-            if principal.split(":")[4] != requester_account:
-                raise InvalidArgumentError(
-                    f"requester_principal {principal!r} is not in the requester account "
-                    f"{requester_account}."
-                )
-    if requester_role_name is not None:
-        _name(requester_role_name, "role", "requester_role_name")
-    if requester_user is not None:
-        _name(requester_user, "user", "requester_user")
-    if not requester_role_name and not requester_user:
-        raise InvalidArgumentError(
-            "Nobody in the requester account would be allowed in: pass requester_role_name "
-            "and/or requester_user (an existing role or user of account "
-            f"{requester_account})."
-        )
-
-    if access == "read":
-        permissions = read_only_policy(arn)
-    elif access == "read-write":
-        permissions = read_write_policy(arn)
-    elif access == "leading-keys":
-        permissions = leading_keys_write_policy(arn, keys or [])
-    else:
-        permissions = attribute_limited_read_policy(arn, attrs or [], key_attributes=key_attrs)
-
-    common: dict[str, Any] = {
-        "owner_account": owner_account,
-        "requester_account": requester_account,
-        "table": table,
-        "region": region,
-        "table_arn": arn,
-        "access": access,
-        "require_mfa": bool(require_mfa),
-        "max_session_duration": max_session_duration,
-        "use_resource_policy": bool(use_resource_policy),
-        "trusted": trusted,
-        "requester_role_name": requester_role_name,
-        "requester_user": requester_user,
-        "partition_keys": keys,
-        "attributes": attrs,
-    }
-    if use_resource_policy:
-        return SetupPlan(
-            **common,
-            role_name=None,
-            external_id=None,
-            trust_policy=None,
-            role_policy=None,
-            role_policy_name=None,
-            resource_policy=as_resource_policy(permissions, trusted, require_mfa=require_mfa),
-            requester_policy=permissions,
-            requester_policy_name=_policy_name("xacct-nb-dynamodb", table),
-        )
-    _name(role_name, "role", "role_name")
-    role_arn = f"arn:aws:iam::{owner_account}:role/{role_name}"
-    return SetupPlan(
-        **common,
-        role_name=role_name,
-        external_id=external_id,
-        trust_policy=trust_policy(trusted, external_id=external_id, require_mfa=require_mfa),
-        role_policy=permissions,
-        role_policy_name=_policy_name("xacct-nb", table),
-        resource_policy=None,
-        requester_policy=assume_role_policy(role_arn),
-        requester_policy_name=_policy_name("xacct-nb-assume", role_name),
-    )
+    return SetupPlan(**plan_fields(
+        owner_account=owner_account, requester_account=requester_account, table=table,
+        region=region, role_name=role_name, access=access, partition_keys=partition_keys,
+        attributes=attributes, key_attributes=key_attributes, external_id=external_id,
+        require_mfa=require_mfa, requester_principal=requester_principal,
+        requester_role_name=requester_role_name, requester_user=requester_user,
+        max_session_duration=max_session_duration, use_resource_policy=use_resource_policy,
+    ))

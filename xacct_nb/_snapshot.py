@@ -68,26 +68,36 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from ._clients import client
 from ._decode import FrameBuilder
 from ._decode_arrow import PageParser, RawItems
+from ._engine import (
+    Progress,
+    ReadStats,
+    check_read_args,
+    collect,
+    interactive,
+    threaded_stream,
+)
 from ._errors import (
     AccessDeniedError,
     AwsError,
     ConfigurationError,
+    ExportTimeoutError,
     IncompleteReadError,
     InvalidArgumentError,
     XacctError,
     translate_client_error,
 )
-from ._read import ReadStats, _check_common, _collect, _interactive, _Progress, _threaded_stream
 from ._schema import key_schema_for, parse_table
 
 __all__ = [
     "ExportTimeoutError",
     "Snapshot",
     "SnapshotFile",
+    "check_columns",
     "describe_snapshot",
     "export_snapshot",
     "read_snapshot",
     "snapshot_files",
+    "snapshot_key_names",
 ]
 
 logger = logging.getLogger("xacct_nb")
@@ -100,12 +110,6 @@ _EXPORT_ARN_RE = re.compile(
     r"^arn:aws[\w-]*:dynamodb:[\w-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}/export/[\w.-]+$"
 )
 _ITEM_LINE = re.compile(rb'^\s*\{\s*"Item"\s*:\s*')
-
-
-class ExportTimeoutError(XacctError, TimeoutError):
-    """An export was still running when ``timeout`` ran out; ``.snapshot`` can be waited on again."""
-
-    snapshot: Snapshot | None = None
 
 
 def _time(value: Any) -> datetime | None:
@@ -469,7 +473,7 @@ def _wait(snapshot: Snapshot, *, timeout: float | None, progress: bool | None) -
                 )
                 err.snapshot = snapshot
                 raise err
-            if bar is None and (progress is True or (progress is None and _interactive())):
+            if bar is None and (progress is True or (progress is None and interactive())):
                 from tqdm.auto import tqdm
 
                 bar = tqdm(total=None, bar_format="{desc} [{elapsed}]", leave=False)
@@ -692,7 +696,8 @@ def _file_batches(
         body.close()
 
 
-def _check_columns(columns: Any) -> list[str] | None:
+def check_columns(columns: Any) -> list[str] | None:
+    """``columns=`` as a list of attribute names (``None`` for all); raise if malformed."""
     if columns is None:
         return None
     names = [columns] if isinstance(columns, str) else list(columns)
@@ -703,7 +708,10 @@ def _check_columns(columns: Any) -> list[str] | None:
     return names
 
 
-def _key_names(snapshot: Any, key_names: Any, columns: Sequence[str] | None) -> tuple[str, ...]:
+def snapshot_key_names(
+    snapshot: Any, key_names: Any, columns: Sequence[str] | None
+) -> tuple[str, ...]:
+    """The key attributes a snapshot's frame puts first (given, or from DescribeTable)."""
     if key_names is not None:
         names = (key_names,) if isinstance(key_names, str) else tuple(key_names)
     elif isinstance(snapshot, Snapshot) and snapshot.session is not None:
@@ -799,15 +807,15 @@ def read_snapshot(
     >>> len(df) == snap.item_count                                   # doctest: +SKIP
     True
     """
-    _check_common(numbers, None, chunksize, progress)
-    names = _check_columns(columns)
+    check_read_args(numbers, None, chunksize, progress)
+    names = check_columns(columns)
     summary, files = snapshot_files(session, snapshot)
-    keys = _key_names(snapshot, key_names, names)
+    keys = snapshot_key_names(snapshot, key_names, names)
     s3 = client(session, "s3")
     stats = ReadStats(segments=1)
     stats.extra.update(files=len(files), export_arn=summary.get("exportArn"))
     expected = summary.get("itemCount")
-    bar = _Progress(progress, f"Snapshot {_table_of(snapshot)}", expected)
+    bar = Progress(progress, f"Snapshot {_table_of(snapshot)}", expected)
 
     def work(emit: Callable[[Any, bool], bool], stop: threading.Event) -> None:
         for i, file in enumerate(files):
@@ -829,5 +837,5 @@ def read_snapshot(
             )
 
     builder = FrameBuilder(numbers=numbers, flatten=flatten, key_names=keys)
-    pages = _threaded_stream([work], PageParser(numbers=numbers, flatten=flatten))
-    return _collect(pages, builder, stats, chunksize, bar)
+    pages = threaded_stream([work], PageParser(numbers=numbers, flatten=flatten))
+    return collect(pages, builder, stats, chunksize, bar)

@@ -31,13 +31,13 @@ What raises and what returns:
   :class:`~xacct_nb.IncompleteWriteError` is raised, its ``.report`` holding
   every unwritten row;
 * anything else that stops a batch for good (throttling or 5xx after
-  botocore's retries, ``UnprocessedItems`` after :data:`MAX_ATTEMPTS`
-  requests, expired credentials, a missing table, a dropped connection) or a
-  ``KeyboardInterrupt`` stops the write at once: that batch's unconfirmed rows
-  and every row not yet sent go to ``failed`` and ``IncompleteWriteError`` is
-  raised (``from`` the cause, the ``KeyboardInterrupt`` included). An
-  interrupt while the frame is still being converted, before any request, is
-  not caught: nothing was written.
+  botocore's retries, ``UnprocessedItems`` after the request engine's
+  ``UNPROCESSED.retries + 1`` requests, expired credentials, a missing
+  table, a dropped connection) or a ``KeyboardInterrupt`` stops the write
+  at once: that batch's unconfirmed rows and every row not yet sent go to
+  ``failed`` and ``IncompleteWriteError`` is raised (``from`` the cause,
+  the ``KeyboardInterrupt`` included). An interrupt while the frame is still
+  being converted, before any request, is not caught: nothing was written.
 
 Rows in ``failed`` may be written again as they are
 (``report.failed.drop(columns="_error")``): a put of the same item twice
@@ -47,15 +47,12 @@ leaves the table as one put does.
 from __future__ import annotations
 
 import datetime as _dt
-import gc
 import html
 import logging
 import math
 import numbers
-import random
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -65,8 +62,9 @@ import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ._clients import client
-from ._errors import IncompleteWriteError, InvalidArgumentError, translate_client_error
-from ._read import _interactive
+from ._decode import gc_paused
+from ._engine import UNPROCESSED, interactive
+from ._errors import IncompleteWriteError, InvalidArgumentError, XacctError, translate_client_error
 from ._read_items import canonical_key
 from ._schema import KeySchema, key_schema_for, parse_table
 
@@ -81,12 +79,6 @@ MAX_ITEM_BYTES = 400 * 1024
 #: DynamoDB's limits on key values, in bytes.
 MAX_PARTITION_KEY_BYTES = 2048
 MAX_SORT_KEY_BYTES = 1024
-#: BatchWriteItem requests per batch while DynamoDB keeps returning UnprocessedItems.
-MAX_ATTEMPTS = 8
-#: Backoff between those requests: a uniform random wait in
-#: ``[0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))]`` seconds ("full jitter").
-BACKOFF_BASE = 0.05
-BACKOFF_CAP = 5.0
 #: botocore ``Config`` overrides for the write client (throttling and 5xx are
 #: retried by botocore: standard mode, 8 attempts, see ``_clients``).
 CLIENT_CONFIG: dict[str, Any] = {}
@@ -107,7 +99,7 @@ _NUMBER_LIMITS = (
 )
 
 
-class _Rejected(Exception):
+class _Rejected(XacctError):
     """A value (or row) that cannot be written; the message is the reason."""
 
 
@@ -643,7 +635,7 @@ def _preview(value: Any) -> Any:
 # ---------------------------------------------------------------------------
 
 
-class _Stop(Exception):
+class _Stop(XacctError):
     """The write cannot go on: ``reason`` for the rows in flight, ``cause`` for the chain."""
 
     def __init__(self, reason: str, cause: BaseException | None, detail: str) -> None:
@@ -651,10 +643,6 @@ class _Stop(Exception):
         self.reason = reason
         self.cause = cause
         self.detail = detail
-
-
-def _backoff(attempt: int) -> float:
-    return random.uniform(0.0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))
 
 
 class _Sender:
@@ -733,7 +721,7 @@ class _Sender:
             self.in_flight = unprocessed
             if not unprocessed:
                 return
-            if attempt >= MAX_ATTEMPTS:
+            if attempt > UNPROCESSED.retries:
                 reason = (
                     f"still unprocessed after {attempt} BatchWriteItem requests "
                     "(DynamoDB returned it in UnprocessedItems each time)"
@@ -747,7 +735,7 @@ class _Sender:
                     "ask the owner for more capacity",
                 )
             self.retries += 1
-            time.sleep(_backoff(attempt))
+            UNPROCESSED.sleep(attempt)
 
     def _unprocessed(self, response: dict[str, Any], by_key: dict[Any, int]) -> list[int]:
         entries = [
@@ -776,24 +764,6 @@ class _Prepared:
     to_send: list[int]
     rejected: dict[int, str]
     dropped: list[int]
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the items are built.
-
-    Building hundreds of thousands of dicts triggers collections that scan
-    every item built so far (measured: 3x slower for nested values); the
-    items hold no reference cycles.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _prepare(df: pd.DataFrame, columns: list[str], schema: KeySchema) -> _Prepared:
@@ -963,7 +933,7 @@ def write_frame(
     columns = _check_frame(df, key_names, name)
     report = WriteReport(table=name, rows_total=len(df))
 
-    with _gc_paused():
+    with gc_paused():
         prepared = _prepare(df, columns, schema)
     items, keys, to_send = prepared.items, prepared.keys, prepared.to_send
     rejected, dropped = prepared.rejected, prepared.dropped
@@ -973,7 +943,7 @@ def write_frame(
 
     # 5. Send.
     bar = None
-    if progress is True or (progress is None and len(batches) > 1 and _interactive()):
+    if progress is True or (progress is None and len(batches) > 1 and interactive()):
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(to_send), desc=f"Write {ref.name}", unit=" rows", leave=False)

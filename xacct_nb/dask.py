@@ -81,29 +81,30 @@ import pandas as pd
 
 from ._decode import FrameBuilder
 from ._decode_arrow import PageParser
+from ._engine import (
+    ReadStats,
+    check_read_args,
+    fetcher,
+    page_stream,
+    raw_items_client,
+    threaded_stream,
+)
 from ._errors import (
     ConfigurationError,
     InvalidArgumentError,
+    MetadataMismatchError,
     XacctError,
 )
 from ._expressions import build_expressions, key_condition
-from ._read import (
-    ReadStats,
-    _check_common,
-    _fetcher,
-    _frame_keys,
-    _threaded_stream,
-    raw_items_client,
-)
-from ._schema import KeySchema, key_schema_for, parse_table
-from ._sessions import ROLE_ARN_RE, _mfa_cache, _mfa_lock, assume_role, role_origin
+from ._schema import KeySchema, frame_keys, key_schema_for, parse_table
+from ._sessions import ROLE_ARN_RE, assume_role, is_mfa_session, role_origin
 from ._snapshot import (
     Snapshot,
     SnapshotFile,
-    _check_columns,
-    _key_names,
+    check_columns,
     read_snapshot_file,
     snapshot_files,
+    snapshot_key_names,
 )
 
 __all__ = ["MetadataMismatchError", "RoleSpec", "conform", "read_query", "read_scan", "read_snapshot"]
@@ -113,17 +114,6 @@ SEGMENT_BYTES = 64 * 2**20
 #: The sample that gives the metadata reads at most this many pages.
 SAMPLE_PAGES = 5
 _CONTRACT_DTYPES = frozenset({"int64", "Int64", "float64", "bool", "boolean", "str", "object"})
-
-
-class MetadataMismatchError(XacctError, ValueError):
-    """A partition holds data that does not fit the frame's metadata without loss.
-
-    ``column`` and ``partition`` say where; the message says which ``dtypes=``
-    (or ``meta=``) makes the read fit.
-    """
-
-    column: str | None = None
-    partition: str | None = None
 
 
 def _dask() -> Any:
@@ -143,14 +133,6 @@ def _dask() -> Any:
 _sessions: dict[RoleSpec, Any] = {}
 _sessions_lock = threading.RLock()
 _clients: dict[RoleSpec, Any] = {}
-
-
-def _is_mfa_session(session: Any) -> bool:
-    with _mfa_lock:
-        return any(
-            entry[0] is session for per_device in list(_mfa_cache.values())
-            for entry in per_device.values()
-        )
 
 
 @dataclass(frozen=True)
@@ -247,7 +229,7 @@ class RoleSpec:
         credentials = core.get_credentials()
         method = getattr(credentials, "method", None)
         temporary = method == "explicit" and bool(getattr(credentials, "token", None))
-        if temporary or _is_mfa_session(session):
+        if temporary or is_mfa_session(session):
             raise ConfigurationError(
                 "This session was opened with MFA (xn.assume_role(..., mfa_serial=...)), or "
                 "holds temporary credentials of its own: a Dask worker would have to ask for "
@@ -544,11 +526,11 @@ class _Partitions:
 
     def _pages(self, call: Any, params: dict[str, Any], table: str, segments: int) -> pd.DataFrame:
         stats = ReadStats(segments=segments)
-        worker = _fetcher(call, params, table=table, stats=stats)
+        worker = fetcher(call, params, table=table, stats=stats)
         parser = PageParser(numbers=self.numbers, flatten=self.flatten)
         builder = FrameBuilder(numbers=self.numbers, flatten=self.flatten,
                                key_names=self.key_names)
-        for items, _ in _threaded_stream([worker], parser):
+        for items, _ in threaded_stream([worker], parser):
             builder.add_items(items)
         return builder.to_frame()
 
@@ -612,14 +594,12 @@ def _sample(call: Any, requests: Iterable[dict[str, Any]], *, table: str, sample
             numbers: str, flatten: bool, key_names: tuple[str, ...],
             filtered: bool) -> pd.DataFrame:
     """The first ``sample`` items of the requests, in order, decoded (at most a few pages)."""
-    from ._read import _page_stream
-
     builder = FrameBuilder(numbers=numbers, flatten=flatten, key_names=key_names)
     parser = PageParser(numbers=numbers, flatten=flatten)
     stats = ReadStats()
     pages = 0
     for params in requests:
-        for items, _ in _page_stream(call, params, table=table, stats=stats,
+        for items, _ in page_stream(call, params, table=table, stats=stats,
                                      limit=sample - len(builder), can_limit_requests=not filtered):
             builder.add_items(parser.parse(items, seq=pages))
             pages += 1
@@ -694,9 +674,9 @@ def read_scan(
     >>> ddf.groupby("status")["total"].sum().compute()                # doctest: +SKIP
     """
     _dask()
-    _check_common(numbers, None, None, None)
+    check_read_args(numbers, None, None, None)
     sample = _check_sample(sample)
-    names = _check_columns(columns)
+    names = check_columns(columns)
     spec, driver = _driver(session)
     ref = parse_table(table)
     try:
@@ -726,7 +706,7 @@ def read_scan(
         params["IndexName"] = index
     if consistent:
         params["ConsistentRead"] = True
-    keys = _frame_keys(schema, index, names) if schema else ()
+    keys = frame_keys(schema, index, names) if schema else ()
     sampled = None
     if meta is None:
         sampled = _sample(raw_items_client(driver()).scan, [params], table=str(ref), sample=sample,
@@ -785,9 +765,9 @@ def read_query(
     2
     """
     _dask()
-    _check_common(numbers, None, None, None)
+    check_read_args(numbers, None, None, None)
     sample = _check_sample(sample)
-    names = _check_columns(columns)
+    names = check_columns(columns)
     if isinstance(partitions, (str, bytes, int, float)) or not isinstance(partitions, Iterable):
         values = [partitions]
     elif isinstance(partitions, Mapping):
@@ -817,7 +797,7 @@ def read_query(
         if consistent:
             params["ConsistentRead"] = True
         queries.append((value, params))
-    keys = _frame_keys(schema, index, names)
+    keys = frame_keys(schema, index, names)
     sampled = None
     if meta is None:
         sampled = _sample(raw_items_client(driver()).query, [p for _, p in queries], table=str(ref),
@@ -871,12 +851,12 @@ def read_snapshot(
     True
     """
     _dask()
-    _check_common(numbers, None, None, None)
+    check_read_args(numbers, None, None, None)
     sample = _check_sample(sample)
-    names = _check_columns(columns)
+    names = check_columns(columns)
     spec, driver = _driver(session)
     _, files = snapshot_files(driver(), snapshot)
-    keys = _key_names(snapshot, key_names, names)
+    keys = snapshot_key_names(snapshot, key_names, names)
     sampled = None
     if meta is None:
         first = next((f for f in files if f.item_count != 0), None)

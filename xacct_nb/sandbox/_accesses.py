@@ -463,12 +463,17 @@ _EXPRESSION_TOKEN = re.compile(
 
 @dataclass(frozen=True)
 class _Tok:
-    """One token: ``text`` as written (quotes included), ``value`` unquoted for literals."""
+    """One token: ``text`` as written (quotes included), ``value`` unquoted for literals.
+
+    ``space`` is the whitespace written before it (expressions only), so that an error
+    can quote the expression as written.
+    """
 
     kind: str
     text: str
     start: int
     value: str | None = None
+    space: str = ""
 
     @property
     def val(self) -> str:
@@ -492,7 +497,8 @@ def _expression_tokens(text: str, what: str) -> list[_Tok]:
         if match is None or match.end() == position:
             raise _bad_character(text, position, tokens, what)
         kind = match.lastgroup or ""
-        tokens.append(_Tok(kind, match.group(kind), match.start(kind)))
+        tokens.append(_Tok(kind, match.group(kind), match.start(kind),
+                           space=text[match.start():match.start(kind)]))
         position = match.end()
     return tokens
 
@@ -512,7 +518,8 @@ def _bad_character(text: str, position: int, tokens: list[_Tok], what: str) -> W
 
 def _syntax(what: str, tokens: list[_Tok], i: int) -> WireError:
     token = tokens[i].text if i < len(tokens) else "<EOF>"
-    near = " ".join(t.text for t in tokens[max(0, i - 1):i + 2])
+    around = tokens[max(0, i - 1):i + 2]  # DynamoDB quotes these as written
+    near = "".join((t.space if j else "") + t.text for j, t in enumerate(around))
     return validation(f'Invalid {what}: Syntax error; token: "{token}", near: "{near}"')
 
 
@@ -727,7 +734,7 @@ def _return_values(body: dict[str, Any], context: dict[str, Any], allowed: tuple
                          "satisfy constraint: Member must satisfy enum value set: "
                          f"[{', '.join(_RETURN_VALUES)}]")
     if value not in allowed:
-        raise validation(f"ReturnValues can only be {' or '.join(allowed)}")
+        raise validation("Return values set to invalid value")
     context["dynamodb:ReturnValues"] = value
 
 

@@ -43,6 +43,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
+from .._errors import SandboxError
 from .._evaluator import EXPLICIT_DENY, UNKNOWN, Decision, Policy, Request, evaluate_cross_account
 from ._accesses import (
     Access,
@@ -133,7 +134,7 @@ class Identity:
         return f"Identity({self.kind} {self.arn})"
 
 
-class StsError(Exception):
+class StsError(SandboxError):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
@@ -160,6 +161,7 @@ _UNKNOWN_KEY = {
 #: out credentials without the checks AWS makes, so they are refused.
 _STS_ACTIONS = ("AssumeRole", "GetSessionToken", "GetCallerIdentity")
 SEED_HEADER = "x-xacct-seed"
+_PARTIQL_OPERATIONS = ("ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction")
 
 
 class AuthorizationLayer:
@@ -284,7 +286,10 @@ class AuthorizationLayer:
         except WireError as exc:
             # AWS authorizes before it validates: a caller who may not touch the table
             # learns nothing of its key schema from a validation message.
-            if exc.code in ("ValidationException", "SerializationException"):
+            # (A PartiQL statement that does not parse names no table, and its messages name
+            # no key attribute: it gets its syntax error.)
+            if exc.code in ("ValidationException", "SerializationException") and (
+                    parsed.operation not in _PARTIQL_OPERATIONS):
                 for access in coarse_accesses(parsed.operation, parsed.params, identity.account,
                                               region):
                     decision = self.decide(identity, access, [])

@@ -6,6 +6,8 @@ import json
 import threading
 from typing import Any
 
+from .._errors import SandboxError
+
 #: Items per data file of a sandbox export (DynamoDB writes at least one file per partition).
 EXPORT_FILE_ITEMS = 1000
 
@@ -169,7 +171,7 @@ class SandboxExport(threading.Thread):
         return out
 
 
-class _ExportFailed(Exception):
+class _ExportFailed(SandboxError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code

@@ -134,7 +134,7 @@ class Sandbox:
         Pass them to ``xn.verify_access(..., policies=...)`` to have each denial
         name its deciding statement.
         """
-        from .._access import read_role_policies
+        from .._documents import read_role_policies
 
         name = role.rsplit("/", 1)[-1]
         account = role.split(":")[4] if role.startswith("arn:") else self.account_b

@@ -20,11 +20,13 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 from xml.sax.saxutils import escape
 
+from .._errors import SandboxError
+
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 IAM_NS = "https://iam.amazonaws.com/doc/2010-05-08/"
 
 
-class WireError(Exception):
+class WireError(SandboxError):
     """A request refused before it reaches moto: ``status``, AWS's ``code`` and message.
 
     ``service`` picks the wire format (JSON for DynamoDB, XML for STS, IAM
