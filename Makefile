@@ -49,6 +49,9 @@ demo: install
 notebooks: install
 	cd notebooks && XACCT_PROGRESS=never ../$(BIN)/jupyter nbconvert --to notebook --execute \
 		--inplace --ExecutePreprocessor.timeout=600 $(notdir $(NOTEBOOKS))
+	$(BIN)/python -c 'import sys, nbformat; [nbformat.write(nb, p) for p in sys.argv[1:] \
+		for nb in [nbformat.read(p, as_version=4)] if nb.metadata.pop("widgets", None) or True]' \
+		$(NOTEBOOKS)
 
 bench: install
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[bench]"

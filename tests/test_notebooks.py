@@ -67,6 +67,14 @@ def test_no_credential_in_saved_outputs(path):
             assert match is None, f"{path.name}: {match.group(0)[:8]}... looks like a credential"
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_saved_without_widget_state(path):
+    """Widget models are runtime state: `make notebooks` strips them (03 was 130 KB of it)."""
+    nb = json.loads(path.read_text())
+    assert "widgets" not in nb.get("metadata", {})
+    assert path.stat().st_size < 400_000
+
+
 def test_the_scanner_catches_credentials():
     fake = {"cells": [{"cell_type": "code", "outputs": [
         {"output_type": "stream", "text": "key ASIAABCDEFGHIJKLMNOP secret "
