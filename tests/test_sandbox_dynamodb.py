@@ -477,3 +477,35 @@ def test_full_scan_of_the_demo_table_costs_what_its_items_weigh(ddb: Any, sandbo
         kwargs = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
     assert charged == expected
     assert charged > 100  # about 1.2 MB of orders, eventually consistent
+
+
+def test_partiql_engine_sees_only_the_authorized_tables(monkeypatch):
+    """One reading of a statement: moto's engine gets exactly what the layer authorized."""
+    import boto3
+    from moto import mock_aws
+    from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+
+    from xacct_nb.sandbox import _auth, _dynamodb
+
+    monkeypatch.setattr(DynamoDBBackend, "execute_statement", DynamoDBBackend.execute_statement)
+    monkeypatch.setattr(DynamoDBBackend, "_xacct_partiql_scoped", False, raising=False)
+    _dynamodb.scope_partiql()
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        for name in ("Open", "Secret"):
+            ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                             KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}])
+            ddb.put_item(TableName=name, Item={"k": {"S": f"{name}-1"}})
+        backend = dynamodb_backends["123456789012"]["us-east-1"]
+        try:
+            _auth.partiql_scope.tables = {("Open", None)}
+            assert backend.execute_statement('SELECT * FROM "Open"', []) == [
+                {"k": {"S": "Open-1"}}]
+            with pytest.raises(Exception):  # noqa: B017 - moto's own "not found" error
+                backend.execute_statement('SELECT * FROM "Secret"', [])
+            _auth.partiql_scope.tables = None  # not forwarded by the layer: nothing at all
+            with pytest.raises(Exception):  # noqa: B017
+                backend.execute_statement('SELECT * FROM "Open"', [])
+        finally:
+            _auth.partiql_scope.tables = None

@@ -13,10 +13,12 @@ child process and seeds it the same way every time:
   and role ``DynamoDBWriterRoleForAccountA`` (writes limited to two partitions).
 
 >>> import xacct_nb as xn
->>> with xn.sandbox.start() as sb:                          # doctest: +SKIP
+>>> with xn.sandbox.start() as sb:
 ...     session = xn.assume_role(sb.reader_role_arn, external_id=sb.external_id,
 ...                              source_session=sb.analyst_session())
 ...     df = xn.read_scan(session, sb.table)
+>>> len(df)
+3000
 
 Any boto3 program can use it too: ``sb.env()`` gives the environment
 variables, ``sb.aws_config_file`` an AWS config file with profiles

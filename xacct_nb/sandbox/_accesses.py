@@ -101,7 +101,7 @@ def identity_policies(account: str, arn: str, kind: str) -> list[Policy]:
 
 
 def trust_policy(role_arn: str) -> Policy | None:
-    """The trust policy of a role, or None if there is no such role."""
+    """Return the trust policy of a role, or None if there is no such role."""
     from moto.iam.models import iam_backends
 
     match = re.match(r"^arn:aws:iam::(\d{12}):role/(?:.*/)?([^/]+)$", role_arn)
@@ -115,7 +115,7 @@ def trust_policy(role_arn: str) -> Policy | None:
 
 
 def table_policy(account: str, region: str, table_arn: str) -> Policy | None:
-    """A table's resource-based policy, if it has one."""
+    """Return a table's resource-based policy, if it has one."""
     from moto.dynamodb.models import dynamodb_backends
 
     backend = dynamodb_backends[account][region]
@@ -252,7 +252,7 @@ def _schema_from(key_schema: list[dict[str, Any]], types: dict[str, str]) -> Key
 
 
 def _lookup_table(account: str, region: str, name: str) -> tuple[KeySchema | None, dict[str, KeySchema]]:
-    """The key schema of a table and of its indexes, from moto's backend (None: no such table)."""
+    """Return the key schema of a table and its indexes, from moto's backend (None: no such table)."""
     from moto.dynamodb.models import dynamodb_backends
 
     if account not in dynamodb_backends or region not in dynamodb_backends[account]:
@@ -271,7 +271,7 @@ def _lookup_table(account: str, region: str, name: str) -> tuple[KeySchema | Non
 
 
 def _parse_arn(value: str, region: str, kind: str | None) -> re.Match[str]:
-    """A DynamoDB ARN in ``region``; ``kind`` None is a table, "table|stream" a table or stream.
+    """Parse a DynamoDB ARN in ``region``; ``kind`` None: a table, "table|stream": a table or stream.
 
     "backup" and "export" name those sub-resources; anything else is refused.
     """
@@ -347,7 +347,7 @@ def _attribute_value(value: Any) -> tuple[str, Any]:
 
 
 def _key_scalar(value: Any, name: str, expected: str, mismatch: str) -> str:
-    """The text of a key AttributeValue, which must be exactly one value of type ``expected``."""
+    """Return the text of a key AttributeValue, which must be one value of type ``expected``."""
     tag, inner = _attribute_value(value)
     if tag != expected:
         raise validation(mismatch.format(name=name, expected=expected, actual=tag))
@@ -390,7 +390,7 @@ def _canonical_number(text: str) -> str:
 
 
 def _key_partition(key: Any, table: TableRef) -> str | None:
-    """The partition-key value of a ``Key`` (None when the table's schema is unknown)."""
+    """Return the partition-key value of a ``Key`` (None when the table's schema is unknown)."""
     if not isinstance(key, dict):
         raise _serialization()
     for value in key.values():
@@ -413,7 +413,7 @@ def _key_partition(key: Any, table: TableRef) -> str | None:
 
 
 def _item_partition(item: Any, table: TableRef) -> str | None:
-    """The partition-key value of a whole ``Item`` (None when the schema is unknown)."""
+    """Return the partition-key value of a whole ``Item`` (None when the schema is unknown)."""
     if not isinstance(item, dict):
         raise _serialization()
     for value in item.values():
@@ -431,7 +431,7 @@ def _item_partition(item: Any, table: TableRef) -> str | None:
 
 
 def _batch_item_partition(item: Any, table: TableRef) -> str | None:
-    """The partition-key value of a BatchWriteItem ``PutRequest`` item.
+    """Return the partition-key value of a BatchWriteItem ``PutRequest`` item.
 
     Unlike PutItem, DynamoDB answers a batch item whose key attributes are missing,
     of the wrong type or not scalars with "The provided key element does not match
@@ -447,7 +447,7 @@ def _batch_item_partition(item: Any, table: TableRef) -> str | None:
 
 
 def _leading(values: list[str | None], known: bool = True) -> Any:
-    """The dynamodb:LeadingKeys context value: the distinct values, or UNKNOWN."""
+    """Return the dynamodb:LeadingKeys context value: the distinct values, or UNKNOWN."""
     if not known or any(v is None for v in values):
         return UNKNOWN
     return list(dict.fromkeys(str(v) for v in values))
@@ -532,7 +532,7 @@ def _reserved_words() -> frozenset[str]:
 
 
 def _resolve_name(token: _Tok, names: dict[str, Any], what: str) -> str:
-    """The attribute name ``token`` stands for (a ``#placeholder`` or a plain name)."""
+    """Return the attribute name ``token`` stands for (a ``#placeholder`` or a plain name)."""
     if token.kind == "name" and token.upper in _reserved_words():
         raise validation(f"Invalid {what}: Attribute name is a reserved keyword; reserved keyword: "
                          f"{token.text}")
@@ -704,7 +704,7 @@ def _read_attributes(body: dict[str, Any]) -> list[str]:
 
 
 def _select(body: dict[str, Any], index: str | None) -> str:
-    """The request's dynamodb:Select value, refusing the combinations DynamoDB refuses."""
+    """Return the request's dynamodb:Select value, refusing the combinations DynamoDB refuses."""
     select = _get(body, "Select", str)
     if select is not None and select not in _SELECT_VALUES:
         raise validation(f"1 validation error detected: Value '{select}' at 'select' failed to "
@@ -759,7 +759,7 @@ class _KeyCondition:
 
 def _parse_key_condition_expression(expression: str, names: dict[str, Any],
                                     values: dict[str, Any]) -> list[_KeyCondition]:
-    """A KeyConditionExpression as its top-level AND-ed conditions (strict; else refused)."""
+    """Return a KeyConditionExpression as its top-level AND-ed conditions (strict; else refused)."""
     what = "KeyConditionExpression"
     if not expression.strip():
         raise validation(f"Invalid {what}: The expression can not be empty;")
@@ -885,7 +885,7 @@ def _legacy_key_conditions(conditions: dict[str, Any]) -> list[_KeyCondition]:
 
 
 def _query_partition(body: dict[str, Any], schema: KeySchema | None) -> str | None:
-    """The partition-key value a Query is limited to (validated against ``schema``)."""
+    """Return the partition-key value a Query is limited to (validated against ``schema``)."""
     expression = _get(body, "KeyConditionExpression", str)
     legacy = _get(body, "KeyConditions", dict)
     if expression is None and legacy is None:
@@ -1197,7 +1197,7 @@ def _transact_write(body: dict[str, Any], account: str, region: str) -> list[Acc
 
 
 def _restore_item_accesses(table: TableRef) -> list[Access]:
-    """A restore fills the target table: DynamoDB asks for the item actions on it, for all keys."""
+    """List the item actions a restore asks for on the target table it fills, for all keys."""
     return [Access(f"dynamodb:{action}", table.arn, table.account, {LEADING_KEYS: UNKNOWN})
             for action in _RESTORE_ITEM_ACTIONS]
 
@@ -1699,7 +1699,7 @@ SUPPORTED_OPERATIONS: frozenset[str] = frozenset(_RULES)
 
 
 def dynamodb_accesses(operation: str, body: dict[str, Any], account: str, region: str) -> list[Access]:
-    """The authorization questions of one DynamoDB request, as AWS asks them.
+    """Return the authorization questions of one DynamoDB request, as AWS asks them.
 
     Parameters
     ----------
@@ -1742,7 +1742,7 @@ def dynamodb_accesses(operation: str, body: dict[str, Any], account: str, region
 
 
 def iam_access(action: str, form: dict[str, str], account: str) -> Access:
-    """The resource an IAM call is about (a role, a user, a policy, or '*')."""
+    """Return the resource an IAM call is about (a role, a user, a policy, or '*')."""
     if "RoleName" in form:
         resource = f"arn:aws:iam::{account}:role/{form['RoleName']}"
     elif "UserName" in form:
@@ -1768,7 +1768,7 @@ _S3_BUCKET_ACTIONS = {
 
 
 def s3_access(method: str, path: str, query: str, headers: dict[str, str], account: str) -> Access:
-    """The IAM action and resource of one S3 REST request (path-style addressing).
+    """Return the IAM action and resource of one S3 REST request (path-style addressing).
 
     ``GET /bucket`` is ``s3:ListBucket`` (with ``s3:prefix``), ``GET
     /bucket/key`` ``s3:GetObject``, ``PUT /bucket/key`` ``s3:PutObject``,
@@ -1818,7 +1818,7 @@ def s3_access(method: str, path: str, query: str, headers: dict[str, str], accou
 
 
 def bucket_owner_and_policy(bucket: str) -> tuple[str | None, Policy | None]:
-    """The account that owns ``bucket`` (None if there is no such bucket) and its policy."""
+    """Return the account that owns ``bucket`` (None if there is no such bucket) and its policy."""
     from moto.s3.models import s3_backends
 
     found = s3_backends.bucket_accounts.get(bucket)

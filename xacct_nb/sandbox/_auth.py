@@ -37,7 +37,7 @@ import secrets
 import string
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -68,13 +68,17 @@ App = Callable[[Environ, StartResponse], Iterable[bytes]]
 #: is ``(action, resource) -> Decision`` for the caller: the export writes its files with
 #: the caller's S3 permissions, as DynamoDB does (see ``_exports.patch_moto_exports``).
 export_writes = threading.local()
+#: While the layer forwards an authorized PartiQL request, ``partiql_scope.tables`` is the
+#: set of ``(table, index or None)`` it authorized: moto's PartiQL engine sees only those
+#: (see ``_dynamodb.scope_partiql``).
+partiql_scope = threading.local()
 _ALNUM = string.ascii_uppercase + string.digits
 CHAINED_MAX_SECONDS = 3600
 
 
 def coarse_accesses(operation: str, params: dict[str, Any], account: str,
                     region: str) -> list[Access]:
-    """The action on each table a refused request names, with its key context unknown.
+    """Return the action on each table a refused request names, with its key context unknown.
 
     Used only to decide whether the caller may learn why a request is invalid.
     """
@@ -178,7 +182,7 @@ class AuthorizationLayer:
     ``mfa_devices`` maps a user ARN to its MFA device serial.
     """
 
-    def __init__(self, apps: dict[str, App], *, seed_token: str | None = None) -> None:
+    def __init__(self, apps: Mapping[str, App], *, seed_token: str | None = None) -> None:
         self.apps = apps
         self.seed_token = seed_token
         self.clock_offset = 0.0
@@ -193,7 +197,7 @@ class AuthorizationLayer:
 
     # -- identity --------------------------------------------------------------
     def identify(self, access_key: str) -> Credential | None:
-        """The credential behind an access key: a session the sandbox issued, or an IAM user's."""
+        """Return the credential behind an access key: a session the sandbox issued or an IAM user's."""
         with self._lock:
             known = self.sessions.get(access_key)
         if known is not None:
@@ -212,7 +216,7 @@ class AuthorizationLayer:
         return None
 
     def authenticate(self, parsed: Parsed) -> Identity:
-        """The identity that signed ``parsed``, or the service's error (key, token, signature)."""
+        """Identify who signed ``parsed``, or return the service's error (key, token, signature)."""
         service = parsed.service
         credential = self.identify(parsed.access_key)
         if credential is None:
@@ -316,6 +320,17 @@ class AuthorizationLayer:
                                 denial_message(identity.arn, access, decision), service)
             if access.account != identity.account:
                 account = access.account  # a table named by its ARN in another account
+        if parsed.operation in _PARTIQL_OPERATIONS:
+            scope: set[tuple[str, str | None]] = set()
+            for access in accesses:
+                match = re.search(r":table/([^/]+)(?:/index/([^/]+))?$", access.resource)
+                if match:
+                    scope.add((match.group(1), match.group(2)))
+            partiql_scope.tables = scope
+            try:
+                return list(self._forward(environ, start_response, parsed, account))
+            finally:
+                partiql_scope.tables = None
         if parsed.operation == "ExportTableToPointInTime":
             def authorize(action: str, resource: str) -> Decision:
                 return self.decide_s3(identity, Access(action, resource, identity.account))
@@ -366,7 +381,7 @@ class AuthorizationLayer:
 
     # -- authorization ---------------------------------------------------------
     def global_context(self, identity: Identity) -> dict[str, Any]:
-        """The ``aws:*`` condition keys AWS adds to every request of this caller."""
+        """Return the ``aws:*`` condition keys AWS adds to every request of this caller."""
         principal_arn = identity.arn
         if identity.kind == "role-session":
             parts = identity.arn.split(":")
@@ -386,7 +401,7 @@ class AuthorizationLayer:
         return context
 
     def decide(self, identity: Identity, access: Access, resource_policies: list[Policy]) -> Decision:
-        """The evaluator's decision for one access by ``identity``."""
+        """Return the evaluator's decision for one access by ``identity``."""
         context = {**self.global_context(identity), **access.context}
         request = Request(identity.arn, access.action, access.resource, context)
         identity_side = identity_policies(identity.account, identity.arn, identity.kind)
@@ -397,7 +412,7 @@ class AuthorizationLayer:
         return decision
 
     def decide_s3(self, identity: Identity, access: Access) -> Decision:
-        """An S3 access: the caller's policies and the bucket's policy, in the bucket's account.
+        """Decide an S3 access: the caller's and the bucket's policies, in the bucket's account.
 
         Within one account either side may allow; across accounts both must
         (a bucket policy naming the other account's role, and that role's own
@@ -572,7 +587,7 @@ def _int_param(form: dict[str, str], name: str, default: int) -> int:
 
 
 def _role(role_arn: str) -> Any:
-    """moto's role object behind ``role_arn``, or None."""
+    """Return moto's role object behind ``role_arn``, or None."""
     from moto.iam.models import iam_backends
 
     match = re.fullmatch(r"arn:aws:iam::(\d{12}):role/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)", role_arn)

@@ -51,7 +51,7 @@ def customer_id(i: int) -> str:
 
 
 def order_items(count: int = ORDER_COUNT, seed: int = 20261127) -> list[dict[str, Any]]:
-    """The demo orders in DynamoDB wire format (``{"attr": {"S": "..."}}``)."""
+    """Return the demo orders in DynamoDB wire format (``{"attr": {"S": "..."}}``)."""
     rng = random.Random(seed)
     items: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
@@ -133,8 +133,9 @@ _STREETS = ("Rua das Flores", "Hauptstrasse", "Rue de la Paix", "Calle Mayor", "
 
 
 def _add_delivery(item: dict[str, Any], placed: datetime, status: str, rng: random.Random) -> None:
-    """The delivery address and the status history of an order (a second RNG: the other
-    attributes stay what they were).
+    """Add the delivery address and the status history of an order.
+
+    With a second RNG: the other attributes stay what they were.
     """
     city = item["ship_to"]["M"]["city"]["S"]
     country = item["ship_to"]["M"]["country"]["S"]

@@ -37,7 +37,7 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 #: DynamoDB ends a Query/Scan page once this many bytes of items have been read.
 PAGE_BYTES = 1024 * 1024
@@ -350,7 +350,7 @@ def _reserved_words(keywords: Any) -> frozenset[str]:
 
 
 def project_item(item: Any, paths: Iterable[list[Any]]) -> Any:
-    """A new moto ``Item`` holding only the document paths, as DynamoDB projects them.
+    """Return a new moto ``Item`` holding only the document paths, as DynamoDB projects them.
 
     List elements named by index come back in index order, compacted (the
     second and fourth element of a list become a two-element list); paths
@@ -382,7 +382,7 @@ def project_item(item: Any, paths: Iterable[list[Any]]) -> Any:
             picked = _pick(item.attrs[name], sub)
             if picked is not None:
                 dict.__setitem__(attrs, name, picked)
-    result = Item.__new__(Item)
+    result = cast("Item", Item.__new__(Item))  # moto's BaseModel.__new__ says BaseModel
     result.hash_key, result.range_key, result.attrs = item.hash_key, item.range_key, attrs
     return result
 
@@ -435,7 +435,7 @@ def _start_tuple(
     table: Any, exclusive_start_key: dict[str, Any], attrs: list[str],
     message: str = INVALID_START_KEY,
 ) -> tuple[Any, ...]:
-    """The read-order position of ``ExclusiveStartKey``; DynamoDB's error if it is not a key."""
+    """Return the read-order position of ``ExclusiveStartKey`` (DynamoDB's error if not a key)."""
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     types = {d["AttributeName"]: d["AttributeType"] for d in table.attr}
@@ -750,8 +750,8 @@ def query(
 
 
 # -- request validation ----------------------------------------------------------------------
-def _check_key(table: Any, key: Any) -> None:
-    """Refuse a key that is not exactly the table's key attributes, with their types."""
+def _check_key(table: Any, key: Any) -> dict[str, Any]:
+    """``key``, refused unless it is exactly the table's key attributes, with their types."""
     if not isinstance(key, dict):
         raise _invalid(SCHEMA_MISMATCH)
     names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
@@ -767,14 +767,15 @@ def _check_key(table: Any, key: Any) -> None:
         value = key[name]
         if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) != expected[name]:
             raise _invalid(SCHEMA_MISMATCH)
+    return key
 
 
-def _check_item_key(table: Any, item: Any) -> None:
-    """BatchWriteItem's PutRequest: the item must hold the key attributes with their types."""
+def _check_item_key(table: Any, item: Any) -> dict[str, Any]:
+    """BatchWriteItem's PutRequest: the item's key, which it must hold with its types."""
     if not isinstance(item, dict):
         raise _invalid(SCHEMA_MISMATCH)
     names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
-    _check_key(table, {n: item[n] for n in names if n in item})
+    return _check_key(table, {n: item[n] for n in names if n in item})
 
 
 _EXPRESSIONS = (
@@ -888,7 +889,7 @@ def check_read_request(body: dict[str, Any], operation: str) -> None:
 
 
 def check_filter_on_keys(table: Any, body: dict[str, Any]) -> None:
-    """A Query's FilterExpression may not name the key attributes of what it reads."""
+    """Refuse a Query whose FilterExpression names the key attributes of what it reads."""
     text = body.get("FilterExpression")
     if not isinstance(text, str):
         return
@@ -943,7 +944,7 @@ def _read_capacity(table: Any, mode: str, read: tuple[int, Any], consistent: boo
 
 
 def _snapshot(table: Any, key: dict[str, Any]) -> Any:
-    """A copy of the item stored under ``key`` (None if none), before a write changes it."""
+    """Return a copy of the item stored under ``key`` (None if none), before a write changes it."""
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     try:
@@ -956,7 +957,7 @@ def _snapshot(table: Any, key: dict[str, Any]) -> Any:
 
 
 def _lookup(table: Any, key: dict[str, Any]) -> Any:
-    """The item stored under ``key`` (None if none or if the key is malformed), not copied."""
+    """Return the item stored under ``key`` (None if none or the key is malformed), not copied."""
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     try:
@@ -983,17 +984,15 @@ def _write_capacity(table: Any, old: Any, new: Any) -> tuple[float, dict[str, fl
         old_in = old is not None and all(n in old.attrs for n in key_names)
         new_in = new is not None and all(n in new.attrs for n in key_names)
         units = 0.0
-        if old_in or new_in:
-            old_entry = index.project(old) if old_in else None
-            new_entry = index.project(new) if new_in else None
-            if old_in and new_in:
-                same_key = all(old.attrs[n] == new.attrs[n] for n in key_names)
-                if not same_key:
-                    units = write_units(item_size(old_entry)) + write_units(item_size(new_entry))
-                elif old_entry.to_json() != new_entry.to_json():
-                    units = write_units(max(item_size(old_entry), item_size(new_entry)))
-            else:
-                units = write_units(item_size(old_entry if old_in else new_entry))
+        if old_in and new_in:
+            old_entry, new_entry = index.project(old), index.project(new)
+            same_key = all(old.attrs[n] == new.attrs[n] for n in key_names)
+            if not same_key:
+                units = write_units(item_size(old_entry)) + write_units(item_size(new_entry))
+            elif old_entry.to_json() != new_entry.to_json():
+                units = write_units(max(item_size(old_entry), item_size(new_entry)))
+        elif old_in or new_in:
+            units = write_units(item_size(index.project(old if old_in else new)))
         if units or old_in or new_in:
             target = gsi if index in (table.global_indexes or []) else lsi
             target[index.name] = units
@@ -1202,12 +1201,9 @@ def _batch_write(original: Handler) -> Handler:
             table = self.dynamodb_backend.get_table(name)
             for write in writes:
                 if "PutRequest" in write:
-                    item = (write["PutRequest"] or {}).get("Item")
-                    _check_item_key(table, item)
-                    key = _key_of(table, item)
+                    key = _check_item_key(table, (write["PutRequest"] or {}).get("Item"))
                 else:
-                    key = (write.get("DeleteRequest") or {}).get("Key")
-                    _check_key(table, key)
+                    key = _check_key(table, (write.get("DeleteRequest") or {}).get("Key"))
                 marker = (table.name, json.dumps(key, sort_keys=True))
                 if marker in seen:
                     raise _invalid("Provided list of item keys contains duplicates")
@@ -1232,7 +1228,7 @@ def _batch_write(original: Handler) -> Handler:
 
 
 def _safe_call_action(original: Handler) -> Handler:
-    """moto's ``call_action``, answering DynamoDB's JSON errors instead of HTML 500 pages."""
+    """Wrap moto's ``call_action`` to answer DynamoDB's JSON errors, not HTML 500 pages."""
 
     def call_action(self: Any) -> Any:
         try:
@@ -1278,7 +1274,7 @@ def _tolerant(op_class: Any) -> None:
 
 
 def _unexpected_token(self: Any) -> None:
-    """moto's tokenizer error, with DynamoDB's ``near``: the tokens around the bad one.
+    """Raise moto's tokenizer error, with DynamoDB's ``near``: the tokens around the bad one.
 
     DynamoDB quotes the previous token, the offending one and the next one
     (``token: ":", near: "hits : incr"``).
@@ -1327,14 +1323,14 @@ def patch_moto_dynamodb() -> None:
 
     if getattr(DynamoHandler, "_xacct_dynamodb", False):
         return
-    Item.size = item_size  # type: ignore[method-assign]
-    LimitedSizeDict.__setitem__ = _limited_setitem  # type: ignore[method-assign,assignment]
-    DynamoType.size = value_size  # type: ignore[method-assign]
-    Item.project = project_item  # type: ignore[method-assign]
-    ProjectionExpressionParser.parse = _parse_projection  # type: ignore[method-assign]
+    Item.size = item_size  # type: ignore[method-assign, assignment]
+    LimitedSizeDict.__setitem__ = _limited_setitem  # type: ignore[method-assign]
+    DynamoType.size = value_size  # type: ignore[method-assign, assignment]
+    Item.project = project_item  # type: ignore[method-assign, assignment]
+    ProjectionExpressionParser.parse = _parse_projection  # type: ignore[method-assign, assignment]
     Table.scan = scan  # type: ignore[method-assign]
     ExpressionTokenizer.raise_unexpected_token = _unexpected_token  # type: ignore[method-assign]
-    ExpressionTokenizer.is_expression_attribute_value = classmethod(  # type: ignore[method-assign]
+    ExpressionTokenizer.is_expression_attribute_value = classmethod(  # type: ignore[method-assign, assignment]
         lambda cls, text: re.fullmatch(r":[a-zA-Z0-9_]+", text) is not None)
     Table.query = query  # type: ignore[method-assign]
     for name in ("OpLessThan", "OpGreaterThan", "OpLessThanOrEqual", "OpGreaterThanOrEqual",
@@ -1343,10 +1339,68 @@ def patch_moto_dynamodb() -> None:
     DynamoHandler.query = _reader(DynamoHandler.query, "Query")  # type: ignore[method-assign]
     DynamoHandler.scan = _reader(DynamoHandler.scan, "Scan")  # type: ignore[method-assign]
     DynamoHandler.get_item = _get_item(DynamoHandler.get_item)  # type: ignore[method-assign]
-    DynamoHandler.batch_get_item = _batch_get(DynamoHandler.batch_get_item)  # type: ignore[method-assign]
+    DynamoHandler.batch_get_item = _batch_get(DynamoHandler.batch_get_item)  # type: ignore[method-assign, assignment]
     DynamoHandler.put_item = _writer(DynamoHandler.put_item, "Item")  # type: ignore[method-assign]
-    DynamoHandler.update_item = _writer(DynamoHandler.update_item, "Key")  # type: ignore[method-assign]
+    DynamoHandler.update_item = _writer(DynamoHandler.update_item, "Key")  # type: ignore[method-assign, assignment]
     DynamoHandler.delete_item = _writer(DynamoHandler.delete_item, "Key")  # type: ignore[method-assign]
-    DynamoHandler.batch_write_item = _batch_write(DynamoHandler.batch_write_item)  # type: ignore[method-assign]
+    DynamoHandler.batch_write_item = _batch_write(DynamoHandler.batch_write_item)  # type: ignore[method-assign, assignment]
     DynamoHandler.call_action = _safe_call_action(DynamoHandler.call_action)  # type: ignore[method-assign]
     DynamoHandler._xacct_dynamodb = True  # type: ignore[attr-defined]
+
+
+def scope_partiql() -> None:
+    """Moto's PartiQL sees only the tables and indexes the layer authorized for the request.
+
+    moto hands *every* table of the account to its PartiQL engine and lets
+    the statement pick; the layer authorizes the tables its own parser found
+    in the statement. Were the two parsers ever to read a statement
+    differently, a statement could reach a table nobody authorized. So the
+    engine is given exactly the authorized tables (the layer puts them in
+    :data:`._auth.partiql_scope` while it forwards the request), and AWS's
+    ``"Table"."Index"`` spelling is given to moto as the ``"Table.Index"`` it
+    knows.
+    """
+    import re
+
+    from moto.dynamodb.models import DynamoDBBackend, DynamoType
+    from moto.dynamodb.parsing import partiql
+
+    from ._auth import partiql_scope
+
+    if getattr(DynamoDBBackend, "_xacct_partiql_scoped", False):
+        return
+
+    def execute_statement(self: Any, statement: str, parameters: list[dict[str, Any]]) -> Any:
+        allowed: set[tuple[str, str | None]] = getattr(partiql_scope, "tables", None) or set()
+        source: dict[str, list[Any]] = {}
+        for table in list(self.tables.values()):
+            if (table.name, None) in allowed:
+                source[table.name] = [item.to_json()["Attributes"] for item in table.all_items()]
+            for index in table.all_indexes():
+                if (table.name, index.name) in allowed:
+                    source[f"{table.name}.{index.name}"] = [
+                        item.to_json()["Attributes"] for item in table.all_items()
+                        if all(a["AttributeName"] in item.attrs for a in index.schema)
+                    ]
+        for table_name, index_name in allowed:
+            if index_name is not None:
+                statement = re.sub(
+                    rf'"{re.escape(table_name)}"\s*\.\s*"{re.escape(index_name)}"',
+                    f'"{table_name}.{index_name}"', statement)
+        returned, updates_per_table = partiql.query(statement, source, parameters)
+        for table_name, updates in updates_per_table.items():
+            if (table_name, None) not in allowed:  # never: the engine only had these
+                raise RuntimeError(f"PartiQL wrote to {table_name}, which was not authorized")
+            table = self.tables[table_name]
+            for before, after in updates:
+                if after is None and before is not None:
+                    hash_key = DynamoType(before[table.hash_key_attr])
+                    range_key = (DynamoType(before[table.range_key_attr])
+                                 if table.range_key_attr else None)
+                    table.delete_item(hash_key, range_key)
+                elif after is not None:
+                    table.put_item(after)
+        return returned
+
+    DynamoDBBackend.execute_statement = execute_statement  # type: ignore[method-assign]
+    DynamoDBBackend._xacct_partiql_scoped = True  # type: ignore[attr-defined]

@@ -47,7 +47,8 @@ class SandboxExport(threading.Thread):
         self.export_type = request.get("ExportType") or "FULL_EXPORT"
         self.client_token = request.get("ClientToken")
         self.export_time = float(request.get("ExportTime") or now)
-        self.start_time, self.end_time = now, None
+        self.start_time: float = now
+        self.end_time: float | None = None
         self.status = "IN_PROGRESS"
         self.failure_code: str | None = None
         self.failure_message: str | None = None
@@ -198,7 +199,7 @@ def patch_moto_exports() -> None:
         return
 
     def export_table(self: Any, request: dict[str, Any]) -> SandboxExport:
-        table_arn = request.get("TableArn")
+        table_arn = str(request.get("TableArn") or "")
         table = next((t for t in self.tables.values() if t.table_arn == table_arn), None)
         if table is None:
             raise TableNotFoundException(name=table_arn)

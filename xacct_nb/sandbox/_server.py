@@ -16,13 +16,13 @@ import json
 import logging
 import sys
 import threading
-from typing import Any
+from typing import Any, Literal
 
 from .. import policies
 from .._errors import SandboxError
 from . import _demo_data as demo
 from ._auth import SEED_HEADER, AuthorizationLayer
-from ._dynamodb import patch_moto_dynamodb
+from ._dynamodb import patch_moto_dynamodb, scope_partiql
 from ._exports import patch_moto_exports
 
 logger = logging.getLogger(__name__)
@@ -92,14 +92,20 @@ def patch_moto() -> None:
     DynamoType._xacct_patched = True  # type: ignore[attr-defined]
     patch_moto_exports()
     patch_moto_dynamodb()
+    scope_partiql()
 
 
 class SandboxServer:
     """moto's server with the authorization layer, on ``host:port`` (0 picks a free port).
 
-    >>> server = SandboxServer()            # doctest: +SKIP
-    >>> info = server.start()               # doctest: +SKIP
-    >>> server.stop()                       # doctest: +SKIP
+    It patches moto for the whole process, so it runs in a process of its own:
+    the child that :func:`xacct_nb.sandbox.start` spawns
+    (``python -m xacct_nb.sandbox._server``) does::
+
+        server = SandboxServer()
+        info = server.start()   # the description start() reads: endpoint, accounts, keys
+        ...
+        server.stop()
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -167,8 +173,10 @@ class SandboxServer:
             self._thread = None
 
 
-def _admin_client(endpoint_url: str, service: str, account: str, seed_token: str) -> Any:
-    """A client that acts as ``account``'s administrator while seeding (with the seed token)."""
+def _admin_client(
+    endpoint_url: str, service: Literal["dynamodb", "iam"], account: str, seed_token: str
+) -> Any:
+    """Return a client acting as ``account``'s administrator while seeding (with the seed token)."""
     import boto3
     from botocore.config import Config
 

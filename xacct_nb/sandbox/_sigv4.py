@@ -86,13 +86,13 @@ def _codes(service: str | None) -> dict[str, tuple[int, str]]:
 
 
 def refusal(service: str | None, kind: str, message: str) -> WireError:
-    """A :class:`WireError` of ``kind`` (missing, incomplete, signature, token) for ``service``."""
+    """Return a ``service`` :class:`WireError` of ``kind`` (missing, incomplete, signature, token)."""
     status, code = _codes(service)[kind]
     return WireError(status, code, message, service if service in SERVICES else None)
 
 
 def parse_authorization(values: list[str], guess: str | None) -> Signature:
-    """The one SigV4 ``Authorization`` header of a request, parsed strictly.
+    """Return the one SigV4 ``Authorization`` header of a request, parsed strictly.
 
     ``guess`` is the service the request looks meant for (for the error format
     when the header itself cannot say).
@@ -166,7 +166,7 @@ def expected_signature(
     sig: Signature, secret: str, token: str | None, method: str, raw_path: str, raw_query: str,
     headers: dict[str, str], payload_hash: str, amz_date: str,
 ) -> str:
-    """The signature AWS would compute for this request with ``secret`` (via botocore)."""
+    """Return the signature AWS would compute for this request with ``secret`` (via botocore)."""
     cls = _S3Verifier if sig.service == "s3" else _Verifier
     auth = cls(Credentials(sig.access_key, secret, token), sig.service, sig.region)
     auth.signed = sig.signed_headers
@@ -181,7 +181,7 @@ def expected_signature(
 
 
 def payload_hash(sig: Signature, headers: dict[str, str], body: bytes) -> str:
-    """The payload hash of the canonical request; a declared hash must be the body's."""
+    """Return the payload hash of the canonical request; a declared hash must be the body's."""
     actual = hashlib.sha256(body).hexdigest()
     declared = headers.get("x-amz-content-sha256")
     if declared is None:

@@ -46,7 +46,7 @@ def validation(message: str) -> WireError:
 def error_response(
     service: str | None, status: int, code: str, message: str
 ) -> tuple[str, list[tuple[str, str]], bytes]:
-    """An error in the wire format of ``service`` (JSON for DynamoDB, XML for the others)."""
+    """Return an error in the wire format of ``service`` (JSON for DynamoDB, XML for the others)."""
     request_id = str(uuid.uuid4())
     if service == "dynamodb":
         body = json.dumps(
@@ -103,7 +103,7 @@ _S3_FORWARDED = ("content-type", "content-md5", "content-encoding", "content-dis
 
 @cache
 def operations(service: str) -> frozenset[str]:
-    """The exact operation names of ``service`` in botocore's service model."""
+    """Return the exact operation names of ``service`` in botocore's service model."""
     import botocore.session
 
     model = botocore.session.get_session().get_service_model(service)
@@ -161,7 +161,7 @@ class Parsed:
             _check_s3(self.method, self.raw_path, self.raw_query, headers)
 
     def forward_environ(self, environ: dict[str, Any], account: str) -> dict[str, Any]:
-        """A WSGI environ for moto rebuilt from this form alone (nothing of the client's)."""
+        """Return a WSGI environ for moto rebuilt from this form alone (nothing of the client's)."""
         out = {k: v for k, v in environ.items() if k.startswith("wsgi.") or k in (
             "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL", "REMOTE_ADDR", "REMOTE_PORT",
             "SCRIPT_NAME", "SERVER_SOFTWARE")}
@@ -202,7 +202,7 @@ class Parsed:
 
 
 def request_headers(environ: dict[str, Any]) -> dict[str, str]:
-    """The request's headers, lower-cased (WSGI joins repeated headers with commas)."""
+    """Return the request's headers, lower-cased (WSGI joins repeated headers with commas)."""
     out = {}
     for key, value in environ.items():
         if key.startswith("HTTP_"):
@@ -213,7 +213,7 @@ def request_headers(environ: dict[str, Any]) -> dict[str, str]:
 
 
 def guess_service(headers: dict[str, str], path: str) -> str:
-    """The service a request looks meant for, for the format of an early error."""
+    """Return the service a request looks meant for, for the format of an early error."""
     auth = headers.get("authorization", "")
     match = re.search(r"Credential=[^/]*/[^/]*/[^/]*/([^/]*)/", auth)
     if match and match.group(1) in ("dynamodb", "sts", "iam", "s3"):
@@ -226,7 +226,7 @@ def guess_service(headers: dict[str, str], path: str) -> str:
 
 
 def read_exact(environ: dict[str, Any], service: str) -> bytes:
-    """The body, exactly Content-Length bytes; anything else is refused."""
+    """Return the body, exactly Content-Length bytes; anything else is refused."""
     if "HTTP_TRANSFER_ENCODING" in environ:
         raise WireError(411 if service == "s3" else 400,
                         "MissingContentLength" if service == "s3" else "SerializationException",
