@@ -2,6 +2,8 @@
 #   make demo   install into .venv, run every notebook on the sandbox, write HTML
 #   make test   install into .venv, run the whole suite (unit, sandbox, notebooks)
 #   make lab    JupyterLab on notebooks/ with a sandbox running
+#   make lint   ruff and the type checker (mypy); `make test` runs it first
+#   make lock   remake requirements/constraints.txt from a fresh resolution
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -10,7 +12,7 @@ STAMP  := $(VENV)/.installed
 DEMO_DIR := build/demo
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: install browser test demo lab lint notebooks bench clean
+.PHONY: install browser test demo lab lint lock notebooks bench clean
 
 install: $(STAMP)
 
@@ -30,11 +32,37 @@ browser:
 			echo "The browser test needs Debian's chromium: sudo apt-get install chromium"; exit 1; \
 		fi; }
 
-test: install browser
+test: install browser lint
 	$(BIN)/python -m pytest tests xacct_nb notebooks --nbval --sanitize-with notebooks/sanitize.cfg
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+# Pin everything anew: a fresh venv, the newest releases that fit pyproject.toml (no
+# constraints), frozen with a header that says how. LOCK_OUT=... writes elsewhere (to compare).
+LOCK_OUT    ?= requirements/constraints.txt
+LOCK_VENV   := build/lock-venv
+LOCK_EXTRAS := notebooks,dev,dask,bench
+
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet ".[$(LOCK_EXTRAS)]"
+	rm -rf build/lib build/bdist.*  # setuptools' leftovers from building the project
+	mkdir -p $(dir $(LOCK_OUT))
+	{ \
+	  echo "# Every package \`make install\` may install, pinned: pip install -c requirements/constraints.txt"; \
+	  echo "# Remade by \`make lock\` (Python $$($(LOCK_VENV)/bin/python -c 'import platform; print(platform.python_version())')): a fresh venv under build/, then"; \
+	  echo "#   pip install \".[$(LOCK_EXTRAS)]\"   (no constraints: the newest that fit)"; \
+	  echo "#   pip freeze --exclude-editable --exclude xacct-nb"; \
+	  echo "# Edit pyproject.toml, not this file, then run \`make lock\` (and \`make test\`)."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable --exclude xacct-nb; \
+	} > $(LOCK_OUT).tmp
+	mv $(LOCK_OUT).tmp $(LOCK_OUT)
+	rm -rf $(LOCK_VENV)
+	@echo "Wrote $(LOCK_OUT)"
 
 # Progress bars are widgets whose ids change every run: keep them out of saved outputs.
 demo: install

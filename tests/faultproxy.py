@@ -13,6 +13,19 @@ except where a rule says otherwise:
   is signed again with the credentials of ``proxy.session`` (set it to the
   session whose clients talk through the proxy).
 
+Faults in the answer (the request is forwarded, so it did happen):
+
+* ``truncate``: send the full ``Content-Length`` and the body's true
+  ``x-amz-crc32``, then only the first ``fraction`` of the body, then close
+  the connection (FIN)
+* ``truncate_nocrc``: the same without ``x-amz-crc32``
+* ``corrupt_crc``: the whole body with a wrong ``x-amz-crc32``
+* ``no_items``: a 200 without ``Items`` / ``Responses`` / ``UnprocessedItems``,
+  with a correct ``x-amz-crc32``: ``{}`` (``variant="empty"``) or the real
+  body minus that key (``variant="strip"``, the default)
+* ``reset``: send the headers and the first ``fraction`` of the body, then
+  reset the connection (RST: ``SO_LINGER`` 0)
+
 >>> with FaultProxy(sandbox.endpoint_url) as proxy:           # doctest: +SKIP
 ...     proxy.add("Scan", "throttle", times=3)
 ...     client = boto3.client("dynamodb", endpoint_url=proxy.endpoint_url, ...)
@@ -22,7 +35,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
+import struct
 import threading
+import zlib
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -38,6 +54,15 @@ ERRORS = {
 }
 
 
+#: Actions that forward the request and spoil its (200) answer.
+ANSWER_FAULTS = frozenset({"truncate", "truncate_nocrc", "corrupt_crc", "no_items", "reset"})
+#: Every action a rule may name.
+ACTIONS = frozenset({*ERRORS, "drop", "partial", *ANSWER_FAULTS})
+#: The key a complete answer of each operation holds.
+ANSWER_KEYS = {"Query": "Items", "Scan": "Items", "BatchGetItem": "Responses",
+               "BatchWriteItem": "UnprocessedItems"}
+
+
 @dataclass
 class Rule:
     operation: str
@@ -45,6 +70,8 @@ class Rule:
     times: int | None = 1  # how many matching requests to hit (None: all)
     after: int = 0  # let this many matching requests through first
     keep: int = 1  # for "partial": how many write/get requests to forward
+    fraction: float = 0.5  # for "truncate*" / "reset": how much of the body is sent
+    variant: str = "strip"  # for "no_items": "strip" (the real body minus the key) or "empty"
     seen: int = 0
     hit: int = 0
 
@@ -79,6 +106,8 @@ class FaultProxy:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def add(self, operation: str, action: str, **kw: Any) -> Rule:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown fault action {action!r}; known: {sorted(ACTIONS)}")
         rule = Rule(operation, action, **kw)
         with self._lock:
             self.rules.append(rule)
@@ -140,7 +169,43 @@ class FaultProxy:
                     status, headers, data = self._forward(forwarded)
                 if held and status == 200:
                     data = _merge_unprocessed(operation, data, held)
+                if rule is not None and rule.action in ANSWER_FAULTS and status == 200:
+                    self._faulty_reply(rule, operation, data, headers)
+                    return
                 self._reply(status, data, headers)
+
+            def _faulty_reply(self, rule: Rule, operation: str, data: bytes,
+                              headers: dict[str, str]) -> None:
+                action = rule.action
+                crc: int | None = zlib.crc32(data) & 0xFFFFFFFF
+                if action == "no_items":
+                    data = _without_answer(operation, data, rule.variant)
+                    crc = zlib.crc32(data) & 0xFFFFFFFF
+                elif action == "corrupt_crc":
+                    crc = (crc + 1) & 0xFFFFFFFF  # type: ignore[operator]
+                elif action == "truncate_nocrc":
+                    crc = None
+                sent = data
+                if action in ("truncate", "truncate_nocrc", "reset"):
+                    sent = data[: min(len(data) - 1, int(len(data) * rule.fraction))]
+                self.send_response(200)
+                for key, value in headers.items():
+                    if key.lower() not in ("x-amz-crc32", "content-length"):
+                        self.send_header(key, value)
+                if crc is not None:
+                    self.send_header("x-amz-crc32", str(crc))
+                self.send_header("Content-Length", str(len(data)))  # always the full length
+                self.end_headers()
+                self.wfile.write(sent)
+                if sent is data:
+                    return
+                self.close_connection = True
+                if action == "reset":
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+                    self.connection.close()  # RST instead of FIN
+                else:
+                    self.connection.shutdown(socket.SHUT_RDWR)
 
             def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
                 conn = http.client.HTTPConnection(*proxy.target, timeout=60)
@@ -218,6 +283,15 @@ def _split_batch(operation: str, body: bytes, keep: int) -> tuple[bytes | None, 
     if not request["RequestItems"]:
         return None, held  # nothing forwarded: everything comes back unprocessed
     return json.dumps(request).encode(), held
+
+
+def _without_answer(operation: str, data: bytes, variant: str) -> bytes:
+    """``data`` without the key a complete answer holds (or ``{}``)."""
+    if variant == "empty":
+        return b"{}"
+    response = json.loads(data)
+    response.pop(ANSWER_KEYS.get(operation, "Items"), None)
+    return json.dumps(response).encode()
 
 
 def _merge_unprocessed(operation: str, data: bytes, held: dict[str, Any]) -> bytes:

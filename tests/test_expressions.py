@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import doctest
 import math
 import os
@@ -20,12 +21,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xacct_nb._expressions as expressions_module
+from xacct_nb._encode import to_condition_value, to_key
 from xacct_nb._errors import InvalidArgumentError, XacctError
 from xacct_nb._expressions import (
     build_expressions,
     key_condition,
-    serialize_key,
-    serialize_value,
     sort_condition,
 )
 
@@ -49,13 +49,13 @@ def test_doctests() -> None:
 
 def test_invalid_argument_error_is_value_error() -> None:
     with pytest.raises(ValueError):
-        serialize_value(float("nan"))
+        to_condition_value(float("nan"))
     with pytest.raises(XacctError):
-        serialize_value(float("nan"))
+        to_condition_value(float("nan"))
 
 
 # ---------------------------------------------------------------------------
-# serialize_value
+# Condition values (the one encoder, xacct_nb._encode; more in test_encode.py)
 # ---------------------------------------------------------------------------
 
 
@@ -69,7 +69,7 @@ def test_invalid_argument_error_is_value_error() -> None:
         (1.5, {"N": "1.5"}),
         (0.1, {"N": "0.1"}),
         (5.0, {"N": "5.0"}),
-        (1e-7, {"N": "1E-7"}),
+        (1e-7, {"N": "1e-07"}),
         (Decimal("1.50"), {"N": "1.50"}),
         (True, {"BOOL": True}),
         (False, {"BOOL": False}),
@@ -86,39 +86,43 @@ def test_invalid_argument_error_is_value_error() -> None:
         (np.float64(0.1), {"N": "0.1"}),
         (np.float32(0.5), {"N": "0.5"}),
         (Fraction(1, 4), {"N": "0.25"}),
+        (np.bool_(True), {"BOOL": True}),
+        ([1, float("nan")], {"L": [{"N": "1"}, {"NULL": True}]}),
+        (10**38, {"N": "1" + "0" * 38}),
+        (dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC), {"S": "2026-03-01T12:00:00Z"}),
     ],
 )
-def test_serialize_value(value: Any, wire: dict[str, Any]) -> None:
-    assert serialize_value(value) == wire
+def test_to_condition_value(value: Any, wire: dict[str, Any]) -> None:
+    assert to_condition_value(value) == wire
 
 
-def test_serialize_value_bool_is_not_a_number() -> None:
-    assert serialize_value([True, 1]) == {"L": [{"BOOL": True}, {"N": "1"}]}
+def test_condition_value_bool_is_not_a_number() -> None:
+    assert to_condition_value([True, 1]) == {"L": [{"BOOL": True}, {"N": "1"}]}
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (float("nan"), "nan is not a finite number; DynamoDB cannot store NaN or infinity"),
-        (float("inf"), "inf is not a finite number"),
-        (-math.inf, "-inf is not a finite number"),
-        (Decimal("NaN"), "Decimal('NaN') is not a finite number"),
-        (Decimal("-Infinity"), "is not a finite number"),
-        ([1, float("nan")], "value[1]: nan is not a finite number"),
-        ({"a": {"b": math.inf}}, "value['a']['b']: inf is not a finite number"),
-        (10**38, "cannot be stored exactly; DynamoDB numbers have at most 38 significant"),
-        (1e300, "cannot be stored exactly"),
-        (1e-200, "magnitude between 1E-130 and 9.99E+125"),
-        (set(), "DynamoDB cannot store an empty set"),
-        ({1, "a"}, "cannot be serialized"),
+        (float("nan"), "value: nan is a missing value (NaN), and a condition compares with a value"),
+        (float("inf"), "value: inf cannot be stored: DynamoDB has no infinity"),
+        (-math.inf, "-inf cannot be stored: DynamoDB has no infinity"),
+        (Decimal("NaN"), "Decimal('NaN') is a missing value (NaN)"),
+        (Decimal("-Infinity"), "DynamoDB has no infinity"),
+        ([1, float("inf")], "value[1]: inf cannot be stored"),
+        ({"a": {"b": math.inf}}, "value['a']['b']: inf cannot be stored"),
+        (10**38 + 1, "cannot be stored; DynamoDB numbers have at most 38 significant"),
+        (1e300, "the number 1e+300 cannot be stored"),
+        (1e-200, "magnitude from 1E-130 to 9.99E+125"),
+        (set(), "set() is a missing value (an empty set; DynamoDB has none)"),
+        ({1, "a"}, "set members must all be str (or datetimes), all numbers or all bytes"),
         ({1: "a"}, "map keys must be str, got int key 1"),
         (object(), "values of type object cannot be stored in DynamoDB; accepted: str, int"),
-        (np.bool_(True), "values of type bool cannot be stored"),
+        (dt.timedelta(seconds=1), "is a duration, and DynamoDB has no duration type"),
     ],
 )
-def test_serialize_value_errors(value: Any, message: str) -> None:
+def test_condition_value_errors(value: Any, message: str) -> None:
     with pytest.raises(InvalidArgumentError, match=re.escape(message)):
-        serialize_value(value)
+        to_condition_value(value)
 
 
 @settings(max_examples=200, deadline=None)
@@ -128,7 +132,7 @@ def test_serialize_value_errors(value: Any, message: str) -> None:
     )
 )
 def test_float_round_trip(x: float) -> None:
-    wire = serialize_value(x)
+    wire = to_condition_value(x)
     assert set(wire) == {"N"}
     back = TypeDeserializer().deserialize(wire)
     assert back == Decimal(str(x))
@@ -138,18 +142,18 @@ def test_float_round_trip(x: float) -> None:
 @settings(max_examples=100, deadline=None)
 @given(st.integers(min_value=-(10**38) + 1, max_value=10**38 - 1))
 def test_int_round_trip(n: int) -> None:
-    assert TypeDeserializer().deserialize(serialize_value(n)) == n
+    assert TypeDeserializer().deserialize(to_condition_value(n)) == n
 
 
 # ---------------------------------------------------------------------------
-# serialize_key
+# Keys
 # ---------------------------------------------------------------------------
 
 
-def test_serialize_key() -> None:
-    assert serialize_key({"pk": "a", "sk": 3}) == {"pk": {"S": "a"}, "sk": {"N": "3"}}
-    assert serialize_key({"pk": b"\x01", "sk": 2.5}) == {"pk": {"B": b"\x01"}, "sk": {"N": "2.5"}}
-    assert serialize_key({"pk": np.int64(4)}) == {"pk": {"N": "4"}}
+def test_to_key() -> None:
+    assert to_key({"pk": "a", "sk": 3}) == {"pk": {"S": "a"}, "sk": {"N": "3"}}
+    assert to_key({"pk": b"\x01", "sk": 2.5}) == {"pk": {"B": b"\x01"}, "sk": {"N": "2.5"}}
+    assert to_key({"pk": np.int64(4)}) == {"pk": {"N": "4"}}
 
 
 @pytest.mark.parametrize(
@@ -161,17 +165,18 @@ def test_serialize_key() -> None:
         ({"": "a"}, "key attribute names must be non-empty str"),
         (
             {"pk": True},
-            "key attribute 'pk': key values must be str, a number (int, float, Decimal) or bytes; got bool True",
+            "key attribute 'pk': key values must be str, a number (int, float, Decimal) or bytes "
+            "(datetimes and dates are stored as str); got bool True",
         ),
         ({"pk": None}, "key values must be str, a number"),
         ({"pk": ["a"]}, "got list ['a']"),
         ({"pk": ""}, "key attribute 'pk': key values cannot be empty strings or empty bytes"),
-        ({"pk": float("nan")}, "key attribute 'pk': nan is not a finite number"),
+        ({"pk": float("nan")}, "key attribute 'pk': nan is a missing value (NaN); key values must be"),
     ],
 )
-def test_serialize_key_errors(key: Any, message: str) -> None:
+def test_key_errors(key: Any, message: str) -> None:
     with pytest.raises(InvalidArgumentError, match=re.escape(message)):
-        serialize_key(key)
+        to_key(key)
 
 
 # ---------------------------------------------------------------------------
@@ -240,11 +245,12 @@ _FORMS = "accepted: a bare value (equality); ('=', v), ('==', v) or ('eq', v);"
         (Key("sk"), "sort=Key('sk') has no comparison"),
         (
             ("=", None),
-            "key values must be str, a number (int, float, Decimal) or bytes; got NoneType",
+            "key values must be str, a number (int, float, Decimal) or bytes "
+            "(datetimes and dates are stored as str); got NoneType",
         ),
         (True, "sort value for 'sk': key values must be str, a number"),
         (("begins_with", 12), "begins_with needs a str or bytes prefix; got 12"),
-        ((">", float("inf")), "inf is not a finite number"),
+        ((">", float("inf")), "inf cannot be stored: DynamoDB has no infinity"),
     ],
 )
 def test_sort_condition_errors(sort: Any, message: str) -> None:
@@ -508,7 +514,8 @@ def test_columns_duplicates_dropped() -> None:
         ({"filter": Attr("x").is_in("abc")}, "is_in() on 'x' takes a list of values; got 'abc'"),
         (
             {"filter": Attr("price").gt(float("nan"))},
-            "filter on 'price': nan is not a finite number",
+            "filter on 'price': nan is a missing value (NaN), and a condition compares with a value; "
+            "write_frame leaves missing values out, so use Attr(name).not_exists()",
         ),
         (
             {"filter": Attr("x").eq(object())},
@@ -671,7 +678,7 @@ def client() -> Any:
             BillingMode="PAY_PER_REQUEST",
         )
         for item in ITEMS:
-            c.put_item(TableName=TABLE, Item={k: serialize_value(v) for k, v in item.items()})
+            c.put_item(TableName=TABLE, Item={k: to_condition_value(v) for k, v in item.items()})
         yield c
 
 

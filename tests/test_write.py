@@ -34,8 +34,9 @@ from hypothesis import strategies as st
 
 import xacct_nb as xn
 from xacct_nb import _write
+from xacct_nb._encode import to_attribute_value
 from xacct_nb._engine import UNPROCESSED
-from xacct_nb._write import WriteReport, item_size, to_attribute_value, write_frame
+from xacct_nb._write import WriteReport, item_size, write_frame
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # --import-mode=importlib
 from faultproxy import FaultProxy  # noqa: E402
@@ -203,15 +204,12 @@ def shrink_backoff(monkeypatch, attempts: int = 3) -> None:
         (b"\x00", {"B": b"\x00"}),
         (bytearray(b"ab"), {"B": b"ab"}),
         (memoryview(b"cd"), {"B": b"cd"}),
-        (pd.Timestamp("2026-03-01 12:30"), {"S": "2026-03-01T12:30:00"}),
-        (pd.Timestamp("2026-07-01 12:30", tz="Europe/Lisbon"), {"S": "2026-07-01T12:30:00+01:00"}),
-        (dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), {"S": "2026-01-02T03:04:05+00:00"}),
+        (pd.Timestamp("2026-03-01 12:30"), {"S": "2026-03-01T12:30:00Z"}),
+        (pd.Timestamp("2026-07-01 12:30", tz="Europe/Lisbon"), {"S": "2026-07-01T11:30:00Z"}),
+        (dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), {"S": "2026-01-02T03:04:05Z"}),
         (dt.date(2026, 1, 2), {"S": "2026-01-02"}),
         (dt.time(3, 4, 5), {"S": "03:04:05"}),
-        (np.datetime64("2026-01-02T03:04:05"), {"S": "2026-01-02T03:04:05"}),
-        (pd.Timedelta("1 days 02:00:03"), {"S": "P1DT2H0M3S"}),
-        (dt.timedelta(seconds=90), {"S": "P0DT0H1M30S"}),
-        (np.timedelta64(5, "s"), {"S": "P0DT0H0M5S"}),
+        (np.datetime64("2026-01-02T03:04:05"), {"S": "2026-01-02T03:04:05Z"}),
         ([1, "a", None, float("nan")], {"L": [{"N": "1"}, {"S": "a"}, {"NULL": True}, {"NULL": True}]}),
         ((1, (2,)), {"L": [{"N": "1"}, {"L": [{"N": "2"}]}]}),
         (np.array([1, 2]), {"L": [{"N": "1"}, {"N": "2"}]}),
@@ -251,10 +249,14 @@ def test_missing_values_are_left_out(value):
         (Decimal("0.000" + "1" * 38 + "000"), None),
         (Decimal("1" * 39), "38 significant digits"),
         (Decimal("1E+126"), "cannot be stored"),
-        ({1, "a"}, "set members must all be str, all numbers or all bytes (DynamoDB's SS, NS, BS); got int, str"),
-        ({True}, "set members must all be str, all numbers or all bytes"),
+        ({1, "a"}, "set members must all be str (or datetimes), all numbers or all bytes "
+                   "(DynamoDB's SS, NS, BS); got int, str"),
+        ({True}, "set members must all be str (or datetimes), all numbers or all bytes"),
         ({1: "x"}, "map keys must be str, got int key 1"),
-        ({"a": [1, object()]}, "['a']: [1]: values of type object cannot be stored in DynamoDB"),
+        ({"a": [1, object()]}, "value['a'][1]: values of type object cannot be stored in DynamoDB"),
+        (pd.Timedelta("1 days 02:00:03"), "is a duration, and DynamoDB has no duration type; store a number"),
+        (dt.timedelta(seconds=90), "is a duration"),
+        (np.timedelta64(5, "s"), "is a duration"),
         (1 + 2j, "values of type complex cannot be stored in DynamoDB; accepted: str, int"),
     ],
 )
@@ -370,7 +372,6 @@ def every_type_frame() -> pd.DataFrame:
                 "Europe/Lisbon"
             ),
             "day": [dt.date(2026, 3, 1), None, dt.date(2026, 1, 1)],
-            "dur": pd.to_timedelta(["1 days 02:00:03", "0 s", None]),
             "lst": [[1, "a", None, [2.5]], [], ({"k": 1},)],
             "mp": [{"a": {"b": 1}, "c": None}, {}, {"x": [True]}],
             "ss": [{"b", "a"}, set(), frozenset({"z"})],
@@ -395,9 +396,9 @@ def test_every_type_is_written_exactly(sb, admin, table):
     assert r0["big"] == {"N": "1180591620717411303424"} and r0["dec"] == {"N": "0.1"}
     assert r0["nstr"] == {"S": "x"} and r0["text"] == {"S": "a"}
     assert r0["blob"] == {"B": b"\x00\x01"}
-    assert r0["naive"] == {"S": "2026-03-01T12:30:00"}
-    assert r0["aware"] == {"S": "2026-07-01T12:30:00+01:00"}
-    assert r0["day"] == {"S": "2026-03-01"} and r0["dur"] == {"S": "P1DT2H0M3S"}
+    assert r0["naive"] == {"S": "2026-03-01T12:30:00Z"}  # naive datetimes are taken as UTC
+    assert r0["aware"] == {"S": "2026-07-01T11:30:00Z"}
+    assert r0["day"] == {"S": "2026-03-01"}
     assert r0["lst"] == {"L": [{"N": "1"}, {"S": "a"}, {"NULL": True}, {"L": [{"N": "2.5"}]}]}
     assert r0["mp"] == {"M": {"a": {"M": {"b": {"N": "1"}}}, "c": {"NULL": True}}}
     assert sorted(r0["ss"]["SS"]) == ["a", "b"] and sorted(r0["ns"]["NS"]) == ["1", "2.5", "3"]
@@ -407,11 +408,11 @@ def test_every_type_is_written_exactly(sb, admin, table):
     r1 = get_raw(sb, table, "r1", 2)
     for absent in ("nint", "nfloat", "nbool", "nstr", "day", "ss", "bs"):
         assert absent not in r1, absent
-    assert r1["naive"] == {"S": "2026-03-02T00:00:00"} and r1["dur"] == {"S": "P0DT0H0M0S"}
+    assert r1["naive"] == {"S": "2026-03-02T00:00:00Z"}
     assert r1["blob"] == {"B": b""} and r1["lst"] == {"L": []} and r1["mp"] == {"M": {}}
     assert r1["ns"] == {"NS": ["100000000000000000000"]} and r1["text"] == {"S": "é€"}
     r2 = get_raw(sb, table, "r2", 3)
-    for absent in ("text", "naive", "dur", "ns"):
+    for absent in ("text", "naive", "ns"):
         assert absent not in r2, absent
     assert r2["nstr"] == {"S": ""} and r2["f64"] == {"N": repr(1 / 3)}
     assert r2["dec"] == {"N": "-3.14159265358979323846264338327950288"}
@@ -431,8 +432,9 @@ def test_every_type_is_written_exactly(sb, admin, table):
     assert everything["nint"].dtype == "Int64" and everything["nint"].isna().tolist() == [
         False, True, False]
     assert everything["blob"].tolist() == [b"\x00\x01", b"", b"xyz"]
-    assert pd.to_datetime(everything["naive"]).tolist()[:2] == df["naive"].tolist()[:2]
-    assert pd.Timedelta(everything.loc[0, "dur"]) == df.loc[0, "dur"]
+    naive_back = pd.to_datetime(everything["naive"]).dt.tz_convert(None)
+    assert naive_back.tolist()[:2] == df["naive"].tolist()[:2]
+    assert pd.to_datetime(everything["aware"]).tolist() == df["aware"].dt.tz_convert("UTC").tolist()
 
 
 def test_frame_written_through_the_writer_role_with_the_table_arn(sb):

@@ -1,8 +1,11 @@
 """xacct-nb: DynamoDB tables of another AWS account, in pandas and JupyterLab.
 
 >>> import xacct_nb as xn
->>> conn = xn.connect()                     # doctest: +SKIP
->>> df = xn.read_query(conn.session, conn.table, "C-0001")   # doctest: +SKIP
+>>> conn = xn.connect()
+xacct-nb: no AWS settings found; using the embedded sandbox (account ... -> ..., table ...).
+>>> df = xn.read_query(conn.session, conn.table, "C-0001")
+>>> df["customer_id"].unique().tolist()
+['C-0001']
 
 The public API is what ``__all__`` lists; everything in a ``_module`` is
 private and may change.
@@ -18,6 +21,7 @@ from ._errors import (
     AssumeRoleError,
     AwsError,
     ConfigurationError,
+    EndpointError,
     ExpiredCredentialsError,
     ExportTimeoutError,
     IncompleteReadError,
@@ -51,6 +55,7 @@ __all__ = [
     "AwsError",
     "ConfigurationError",
     "Connection",
+    "EndpointError",
     "ExpiredCredentialsError",
     "Explorer",
     "ExportReport",

@@ -1,4 +1,4 @@
-"""``xn.verify_access``: what can this session really do to this table, and why not?
+"""``xn.verify_access``: what this session can really do to this table, and why not.
 
 Every probe is a real request that cannot change data:
 
@@ -30,6 +30,7 @@ import contextlib
 import html
 import json
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,11 +40,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ._clients import client
 from ._documents import read_role_policies, simulate
+from ._encode import to_condition_value, to_key
 from ._errors import InvalidArgumentError, XacctError
 from ._evaluator import Policy
-from ._expressions import serialize_key, serialize_value
 from ._schema import KeySchema, parse_table
 from ._sessions import credentials_expiry, role_origin, whoami
+from ._validate import (
+    CONNECTION_ERRORS,
+    check_bool,
+    check_key_value,
+    check_session,
+    endpoint_error,
+    public,
+)
 
 __all__ = [
     "READ_PROBES",
@@ -58,6 +67,11 @@ __all__ = [
 READ_PROBES = ("DescribeTable", "GetItem", "Query", "Scan", "BatchGetItem")
 WRITE_PROBES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem")
 _IMPOSSIBLE = "attribute_exists(#xacct_pk) AND attribute_not_exists(#xacct_pk)"
+
+
+def _state(allowed: Any) -> bool | None:
+    """Return a probe's ``allowed`` cell: True, False, or None when it could not be probed."""
+    return None if allowed is None or pd.isna(allowed) else bool(allowed)
 
 
 @dataclass
@@ -104,12 +118,15 @@ class AccessReport:
             raise InvalidArgumentError(
                 f"{action!r} was not probed; probed: {', '.join(self.frame.action)}."
             )
-        value = rows.iloc[0]["allowed"]
-        return None if value is None or pd.isna(value) else bool(value)
+        return _state(rows.iloc[0]["allowed"])
+
+    def _rows(self) -> list[dict[Hashable, Any]]:
+        """Return the probes, one dict per row of :attr:`frame`."""
+        return self.frame.to_dict("records")
 
     @property
     def denied(self) -> list[str]:
-        return [row.action for row in self.frame.itertuples() if row.allowed is False]
+        return [row["action"] for row in self._rows() if row["allowed"] is False]
 
     @property
     def ok(self) -> bool:
@@ -132,16 +149,14 @@ class AccessReport:
     def __str__(self) -> str:
         width = max(len(a) for a in self.frame.action) if len(self.frame) else 10
         lines = [f"Access to {self.table}", *self._who(), ""]
-        for row in self.frame.itertuples():
-            mark = {True: "ALLOWED", False: "DENIED", None: "UNKNOWN"}[
-                None if row.allowed is None or pd.isna(row.allowed) else bool(row.allowed)
-            ]
-            line = f"  {row.action:<{width}}  {mark:<7}"
-            if row.error_code and mark != "ALLOWED":
-                line += f"  {row.error_code}"
+        for row in self._rows():
+            mark = {True: "ALLOWED", False: "DENIED", None: "UNKNOWN"}[_state(row["allowed"])]
+            line = f"  {row['action']:<{width}}  {mark:<7}"
+            if row["error_code"] and mark != "ALLOWED":
+                line += f"  {row['error_code']}"
             lines.append(line)
-            if row.hint and mark != "ALLOWED":
-                lines.append(f"  {'':<{width}}  -> {row.hint}")
+            if row["hint"] and mark != "ALLOWED":
+                lines.append(f"  {'':<{width}}  -> {row['hint']}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -157,12 +172,12 @@ class AccessReport:
         colours = {True: "#d4edda", False: "#f8d7da", None: "#fff3cd"}
         labels = {True: "allowed", False: "denied", None: "unknown"}
         rows = []
-        for row in self.frame.itertuples():
-            state = None if row.allowed is None or pd.isna(row.allowed) else bool(row.allowed)
-            detail = "" if state else html.escape(row.hint or row.message)
-            code = "" if state else html.escape(row.error_code)
+        for row in self._rows():
+            state = _state(row["allowed"])
+            detail = "" if state else html.escape(row["hint"] or row["message"])
+            code = "" if state else html.escape(row["error_code"])
             rows.append(
-                f'<tr style="background:{colours[state]}"><td><code>{html.escape(row.action)}'
+                f'<tr style="background:{colours[state]}"><td><code>{html.escape(row["action"])}'
                 f"</code></td><td><b>{labels[state]}</b></td><td>{code}</td>"
                 f'<td style="text-align:left">{detail}</td></tr>'
             )
@@ -253,6 +268,7 @@ def _policy_list(policies: Any) -> list[Policy]:
     return [Policy(f"policy {i + 1}", p) for i, p in enumerate(policies)]
 
 
+@public
 def verify_access(
     session: Any,
     table: str,
@@ -288,10 +304,17 @@ def verify_access(
         ``report.frame`` (one row per probe), an HTML view in notebooks and a
         text view (``print(report)``).
 
-    >>> report = verify_access(conn.session, conn.table)      # doctest: +SKIP
-    >>> report.allowed("Query"), report.allowed("PutItem")    # doctest: +SKIP
+    >>> report = verify_access(conn.session, conn.table)
+    >>> report.allowed("Query"), report.allowed("PutItem")
     (True, False)
     """
+    check_session(session, "xn.verify_access")
+    check_bool("include_writes", include_writes)
+    if key is not None and not isinstance(key, dict):
+        raise InvalidArgumentError(
+            f"key must be a dict of the table's key attributes, e.g. "
+            f"{{'customer_id': 'C-0001', 'order_ts': '...'}}, not {key!r}."
+        )
     ref = parse_table(table)
     ddb = client(session, "dynamodb", retries={"total_max_attempts": 2, "mode": "standard"})
     nonce = uuid.uuid4().hex
@@ -306,6 +329,8 @@ def verify_access(
 
     described = _outcome("DescribeTable", describe, write=False)
     results.append(described)
+    if described.allowed is None and described.error_code in CONNECTION_ERRORS:
+        raise endpoint_error("xn.verify_access", described.message)
     table_arn = ref.arn
     if described.allowed:
         desc = seen
@@ -338,8 +363,11 @@ def verify_access(
                                 write=False))
         probe_key: dict[str, Any] | None = None
     else:
+        for name in schema.key_names if key is not None else ():
+            value = None if key is None else key.get(name)
+            check_key_value("key", name, schema.attribute_types.get(name), value, str(ref))
         probe_key = _probe_key(schema, key, nonce)
-        wire_key = serialize_key(probe_key)
+        wire_key = to_key(probe_key)
         pk = schema.partition
         results.append(_outcome("GetItem", lambda: ddb.get_item(
             TableName=ref.request_name, Key=wire_key), write=False))
@@ -359,7 +387,7 @@ def verify_access(
                                     value=value: ddb.query(
                 TableName=ref.request_name, IndexName=index,
                 KeyConditionExpression="#p = :p", ExpressionAttributeNames={"#p": ipart},
-                ExpressionAttributeValues={":p": serialize_value(value)}, Limit=1),
+                ExpressionAttributeValues={":p": to_condition_value(value)}, Limit=1),
                 write=False))
             results[-1].resource = f"{table_arn}/index/{index}"
         if include_writes:
@@ -388,7 +416,7 @@ def verify_access(
                                  "to your partition are allowed.")
             results.append(_outcome("BatchWriteItem", lambda: ddb.batch_write_item(
                 RequestItems={ref.request_name: [
-                    {"DeleteRequest": {"Key": serialize_key(ghost)}}]}), write=True))
+                    {"DeleteRequest": {"Key": to_key(ghost)}}]}), write=True))
 
     partition = "" if probe_key is None or schema is None else str(probe_key[schema.partition])
     known = _policy_list(policies)

@@ -137,12 +137,20 @@ def _cmd_lab(args: argparse.Namespace) -> int:
         sb.stop()
 
 
+def _table(args: argparse.Namespace, configured: str | None) -> str:
+    """Return the table the command names, else the configured one (``XACCT_TABLE``)."""
+    table = args.table or configured
+    if not table:
+        raise XacctError(f"No table: pass one (xacct {args.command} TABLE) or set XACCT_TABLE.")
+    return str(table)
+
+
 def _cmd_scan(args: argparse.Namespace) -> int:
     from ._connect import connect
     from ._read import read_scan
 
     conn = connect()
-    df = read_scan(conn.session, args.table or conn.table, limit=args.limit)
+    df = read_scan(conn.session, _table(args, conn.table), limit=args.limit)
     print(df.to_string(max_rows=args.limit, max_colwidth=40))  # type: ignore[union-attr]
     return 0
 
@@ -167,10 +175,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
     conn = connect(role_arn=args.role_arn, external_id=args.external_id, region=args.region,
                    profile=args.profile)
-    table = args.table or conn.table
-    if not table:
-        raise XacctError("No table: pass one (xacct verify TABLE) or set XACCT_TABLE.")
-    report = verify_access(conn.session, table, key=_parse_key(args.key),
+    report = verify_access(conn.session, _table(args, conn.table), key=_parse_key(args.key),
                            include_writes=not args.no_writes)
     print(report)
     return 1 if (args.fail_on_denied and report.denied) else 0
@@ -182,10 +187,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     conn = connect(role_arn=args.role_arn, external_id=args.external_id, region=args.region,
                    profile=args.profile)
-    table = args.table or conn.table
     sort = tuple(args.sort) if args.sort else None
     report = export(
-        conn.session, table, args.output, partition=args.partition, sort=sort, index=args.index,
+        conn.session, _table(args, conn.table), args.output, partition=args.partition, sort=sort,
+        index=args.index,
         columns=args.columns.split(",") if args.columns else None, format=args.format,
         chunksize=args.chunksize, progress=not args.no_progress,
     )

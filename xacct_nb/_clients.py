@@ -8,11 +8,13 @@ owner can see xacct-nb's calls in CloudTrail.
 
 from __future__ import annotations
 
+import functools
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.config import Config
 
+from ._validate import check_answer
 from ._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,9 +22,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 USER_AGENT = f"xacct-nb/{__version__}"
 
+#: The AWS services the package talks to (boto3-stubs types each one's client).
+Service = Literal["dynamodb", "iam", "s3", "sts"]
+
 
 def default_config(**overrides: Any) -> Config:
-    """The botocore ``Config`` of every client the package creates.
+    """Return the botocore ``Config`` of every client the package creates.
 
     >>> default_config().retries["mode"]
     'standard'
@@ -42,16 +47,21 @@ def default_config(**overrides: Any) -> Config:
     return base.merge(Config(**overrides)) if overrides else base
 
 
-def client(session: boto3.Session, service: str, **config: Any) -> Any:
-    """A client of ``service`` from ``session`` with :func:`default_config`."""
+def client(session: boto3.Session, service: Service, **config: Any) -> Any:
+    """Return a client of ``service`` from ``session`` with :func:`default_config`."""
     from botocore.exceptions import NoRegionError
 
     from ._errors import ConfigurationError
 
     try:
-        return session.client(service, config=default_config(**config))
+        made = session.client(service, config=default_config(**config))
     except NoRegionError:
         raise ConfigurationError(
             "No AWS region is configured: set XACCT_REGION or AWS_DEFAULT_REGION, add "
             "`region` to your AWS profile, or pass region_name= to xn.assume_role."
         ) from None
+    # An answer that is not AWS's (HTML from a proxy, another server) is an error.
+    made.meta.events.register(
+        "before-parse", functools.partial(check_answer, endpoint=made.meta.endpoint_url)
+    )
+    return made

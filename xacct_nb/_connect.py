@@ -29,8 +29,9 @@ from typing import Any
 import boto3
 
 from . import sandbox as _sandbox
-from ._errors import ConfigurationError
+from ._errors import ConfigurationError, InvalidArgumentError
 from ._sessions import assume_role, credentials_expiry, whoami
+from ._validate import check_bool, check_str, public
 
 SETTINGS = ("role_arn", "external_id", "table", "region", "profile")
 ENV_VARS = {
@@ -153,7 +154,7 @@ class Connection:
 
 
 def shared_sandbox() -> _sandbox.Sandbox:
-    """The sandbox that ``connect()`` starts, one per Python process."""
+    """Return the sandbox that ``connect()`` starts, one per Python process."""
     global _shared_sandbox
     with _shared_lock:
         if _shared_sandbox is None or not _shared_sandbox.running:
@@ -161,6 +162,7 @@ def shared_sandbox() -> _sandbox.Sandbox:
         return _shared_sandbox
 
 
+@public
 def connect(
     *,
     role_arn: str | None = None,
@@ -182,10 +184,21 @@ def connect(
         ``conn.session`` is the self-refreshing role session, ``conn.table``
         the table name.
 
-    >>> conn = connect()                                     # doctest: +SKIP
-    xacct-nb: no AWS settings found; using the embedded sandbox at http://127.0.0.1:...
-    >>> df = xn.read_query(conn.session, conn.table, "C-0001")   # doctest: +SKIP
+    >>> conn = connect()
+    xacct-nb: no AWS settings found; using the embedded sandbox (account ... -> ..., table ...).
+    >>> df = xn.read_query(conn.session, conn.table, "C-0001")
+    >>> conn.table, len(df) > 0
+    ('MyCrossAccountTable', True)
     """
+    for name, value in (("role_arn", role_arn), ("table", table), ("region", region),
+                        ("profile", profile)):
+        check_str(name, value, optional=True)
+    if external_id is not None and not isinstance(external_id, str):
+        raise InvalidArgumentError(
+            f"external_id must be a str, not a {type(external_id).__name__} "
+            "(its value is not shown)."
+        )
+    check_bool("quiet", quiet)
     settings = load_settings(
         role_arn=role_arn, external_id=external_id, table=table, region=region, profile=profile
     )

@@ -126,7 +126,7 @@ def _num_auto(s: str) -> int | float:
 
 
 def to_bytes(v: str | bytes | bytearray | memoryview) -> bytes:
-    """A wire ``B`` value: base64 ``str`` is decoded, bytes-like is kept."""
+    """Return a wire ``B`` value: base64 ``str`` is decoded, bytes-like is kept."""
     if isinstance(v, str):
         return base64.b64decode(v)
     if isinstance(v, bytes):
@@ -284,15 +284,20 @@ def gc_paused() -> Iterator[None]:
 
 
 def _object_column(values: list[Any]) -> pd.Series:
-    """An object column. Nested lists stay elements (never a 2-D array), and
-    the explicit dtype stops pandas 3 from inferring "str" for all-str data.
+    """Make an object column.
+
+    Nested lists stay elements (never a 2-D array), and the explicit dtype
+    stops pandas 3 from inferring "str" for all-str data.
     """
     arr = np.fromiter(values, dtype=object, count=len(values))
     return pd.Series(arr, dtype=object, copy=False)
 
 
+_NONE = np.array(None, dtype=object)  # what ``np.equal`` compares an object array with
+
+
 def _extract(vals: list[dict[str, Any]], tag: str) -> tuple[list[Any], np.ndarray | None] | None:
-    """The ``tag`` payload of every value, and the mask of missing rows.
+    """Return the ``tag`` payload of every value, and the mask of missing rows.
 
     Returns ``None`` when a value is neither ``tag`` nor NULL/absent (the
     column mixes types). The mask is ``None`` when no row is missing.
@@ -300,7 +305,7 @@ def _extract(vals: list[dict[str, Any]], tag: str) -> tuple[list[Any], np.ndarra
     got = [av.get(tag) for av in vals]
     if None not in got:
         return got, None
-    mask = np.equal(np.fromiter(got, dtype=object, count=len(got)), None)
+    mask = np.equal(np.fromiter(got, dtype=object, count=len(got)), _NONE)
     for i in np.flatnonzero(mask).tolist():
         if "NULL" not in vals[i]:
             return None
@@ -389,7 +394,7 @@ def _decode_segment(vals: list[dict[str, Any]], numbers: str) -> _Segment:
 
 
 def _string_array(strs: list[Any]) -> Any:
-    """A pandas default-string array (None -> NaN)."""
+    """Return a pandas default-string array (None -> NaN)."""
     # Via an object ndarray: 2x faster than pd.array(list) with pyarrow.
     arr = np.fromiter(strs, dtype=object, count=len(strs))
     return pd.array(arr, dtype=string_dtype())
@@ -413,18 +418,18 @@ def _scatter_list(values: list[Any], mask: np.ndarray | None) -> list[Any]:
 
 
 def _segment_objects(seg: _Segment, numbers: str) -> list[Any]:
-    """A segment's values as Python objects (for object columns)."""
+    """Return a segment's values as Python objects (for object columns)."""
     kind = seg[0]
     if kind == "missing":
         return [None] * seg[1]
     if kind == "S":
-        return seg[1].to_numpy(dtype=object, na_value=None).tolist()  # type: ignore[no-any-return]
+        return seg[1].to_numpy(dtype=object, na_value=None).tolist()
     if kind == "obj":
-        return seg[1]  # type: ignore[no-any-return]
+        return seg[1]
     if kind == "BOOL":
         bools, mask = seg[1].tolist(), seg[2]
         if mask is None:
-            return bools  # type: ignore[no-any-return]
+            return bools
         return [None if m else v for v, m in zip(bools, mask.tolist(), strict=True)]
     # "N": each value as decoded on its own (auto: int if integral else float).
     _, mask, sub, conv, exact = seg
@@ -501,12 +506,12 @@ def _numbers_from_segments(segs: list[_Segment], n: int, numbers: str) -> Any:
         return np.concatenate(parts)
 
     if subs == {"int"}:
-        parts = [
+        pieces = [
             _missing_piece(seg[1], np.int64) if seg[0] == "missing"
             else (_scatter(seg[3], seg[1], 0, np.int64), seg[1])
             for seg in segs
         ]
-        return _masked_join(parts, pd.arrays.IntegerArray)
+        return _masked_join(pieces, pd.arrays.IntegerArray)
 
     # Decimals, or integers some of which are beyond int64 (exact Python
     # ints): an object column.
@@ -873,7 +878,7 @@ def decode_items(
 
 
 def empty_frame(key_names: Sequence[str] = ()) -> pd.DataFrame:
-    """An empty DataFrame whose columns are ``key_names`` (object dtype).
+    """Return an empty DataFrame whose columns are ``key_names`` (object dtype).
 
     Parameters
     ----------

@@ -121,7 +121,7 @@ class RawItems:
         return RawItems(self.data, self.count, min(self.stop, key.stop))
 
     def loads(self) -> list[Any]:
-        """The items as ``json.loads`` gives them (the first ``len(self)``)."""
+        """Return the items as ``json.loads`` gives them (the first ``len(self)``)."""
         with gc_paused():
             items = json.loads(bytes(self.data))["Items"]
         if not isinstance(items, list):
@@ -130,7 +130,7 @@ class RawItems:
 
 
 def _items_end(body: bytes, array_start: int) -> int | None:
-    """The index just after the "]" that closes the Items array starting at ``array_start``.
+    """Return the index just after the "]" that closes the Items array starting at ``array_start``.
 
     The first "]" followed by "," and a key after the start of Items (see
     _ITEMS_END), found by Arrow's regex engine (RE2: a fast literal scan, the
@@ -336,7 +336,7 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 
 
 def _first_items(data: pa.Buffer | bytes) -> list[Any]:
-    """The first items of a ``{"Items": [...]}`` document, decoded exactly.
+    """Return the first items of a ``{"Items": [...]}`` document, decoded exactly.
 
     Items are decoded one by one (``raw_decode``) from the start of the
     array, within the first :data:`LEARN_BYTES` bytes; an item cut by that
@@ -446,7 +446,7 @@ class PageParser:
         return None
 
     def parse(self, items: Any, *, seq: int) -> Any:
-        """The page at queue position ``seq``, parsed (threads may call this concurrently).
+        """Return the page at queue position ``seq``, parsed (threads may call this concurrently).
 
         While a thread learns the first schema from an earlier page, this one
         waits for it (a parallel scan's segments receive their first pages at
@@ -521,14 +521,14 @@ class PageParser:
         return wire if parsed is None else parsed
 
     def _done_learning(self, seq: int) -> None:
-        """The page at ``seq`` no longer keeps other threads waiting for a schema."""
+        """Release other threads waiting on the page at ``seq`` for a schema."""
         with self._lock:
             if self._learner == seq:
                 self._learner = None
                 self._changed.notify_all()
 
     def _publish(self, shapes: dict[str, _Shape], seq: int) -> None:
-        """A new schema version: the latest one plus ``shapes``, for pages after ``seq``."""
+        """Return a new schema version: the latest one plus ``shapes``, for pages after ``seq``."""
         with self._lock:
             latest = self._versions[-1] if self._versions else None
             merged = _merged(latest.shapes if latest is not None else None, shapes)
@@ -641,10 +641,10 @@ class ArrowItems:
         return ArrowItems(self.struct.slice(a, b - a), self.raw, self.start + a, self.fresh)
 
     def wire_items(self) -> list[Any]:
-        """These rows as ``json.loads`` gives them (the exact path's input)."""
+        """Return these rows as ``json.loads`` gives them (the exact path's input)."""
         with gc_paused():
             items = json.loads(bytes(self.raw.data))["Items"]
-        return items[self.start : self.start + len(self.struct)]  # type: ignore[no-any-return]
+        return items[self.start : self.start + len(self.struct)]
 
     def predecode(self, numbers: str, flatten: bool) -> None:
         """Decode the columns now (in a parsing thread), for :meth:`decode_columns`."""
@@ -754,7 +754,7 @@ class _Values:
         self.tag = tag
 
     def without(self, name: str) -> _Values:
-        """The same values with every ``name``-tagged row made absent."""
+        """Return the same values with every ``name``-tagged row made absent."""
         other = object.__new__(_Values)
         other.arr, other.names, other.uniform = self.arr, self.names, -1
         other.tag = np.where(self.tag == self.names.index(name), -1, self.tag).astype(np.int8)
@@ -762,7 +762,7 @@ class _Values:
 
 
 def _first_row(vals: _Values) -> int:
-    """The first row holding a value (NULL included), or -1."""
+    """Return the first row holding a value (NULL included), or -1."""
     seen = vals.tag >= 0
     first = int(seen.argmax())
     return first if seen[first] else -1
@@ -871,11 +871,11 @@ def _strings(child: pa.Array) -> Any:
 
 def _none_false(mask: pa.BooleanArray) -> bool:
     """No row of a boolean array (without nulls) is false."""
-    return mask.false_count == 0  # type: ignore[no-any-return]
+    return mask.false_count == 0
 
 
 def _numbers(strings: pa.Array, mask: np.ndarray | None, numbers: str) -> tuple[Any, ...]:
-    """An ``("N", mask, sub, conv, exact)`` segment, as ``_decode_segment`` builds it.
+    """Return an ``("N", mask, sub, conv, exact)`` segment, as ``_decode_segment`` builds it.
 
     Arrow converts only what it reads exactly as Python does (plain decimal
     digits; decimal floats with an optional exponent); anything else takes
@@ -907,13 +907,13 @@ def _numbers(strings: pa.Array, mask: np.ndarray | None, numbers: str) -> tuple[
         if len(candidates):
             texts = strings.take(pa.array(candidates)).to_pylist()
             idx: list[int] = []
-            ints: list[int] = []
+            integers: list[int] = []
             for i, v in zip(candidates.tolist(), texts, strict=True):
                 if not ("." in v or "e" in v or "E" in v):
                     idx.append(i)
-                    ints.append(int(v))
+                    integers.append(int(v))
             if idx:
-                exact = (np.array(idx, dtype=np.intp), ints)
+                exact = (np.array(idx, dtype=np.intp), integers)
     return ("N", mask, "float", floats, exact)
 
 
@@ -938,7 +938,7 @@ def _objects(vals: _Values, numbers: str) -> list[Any]:
 
 
 def _lists(child: pa.ListArray, rows: np.ndarray) -> tuple[pa.Array, list[int]]:
-    """The elements of the rows' lists, and offsets into them (per row, rebased)."""
+    """Return the elements of the rows' lists, and offsets into them (per row, rebased)."""
     offsets = child.offsets.to_numpy(zero_copy_only=False)
     lengths = np.diff(offsets)
     if (lengths < 0).any():
@@ -976,7 +976,7 @@ def _python_values(arr: pa.Array, convert: Callable[[str], Any] | None = None) -
             return list(map(uniq.__getitem__, indices.to_numpy(zero_copy_only=False).tolist()))
     values = arr.to_pylist()
     if convert is None:
-        return values  # type: ignore[no-any-return]
+        return values
     return [None if v is None else convert(v) for v in values]
 
 
@@ -986,7 +986,7 @@ def _tag_objects(name: str, child: pa.Array, rows: np.ndarray, numbers: str) -> 
     if name == "S":
         return _python_values(child)
     if name == "BOOL":
-        return child.to_pylist()  # type: ignore[no-any-return]
+        return child.to_pylist()
     if name == "N":
         return _python_values(child, NUMBER_FUNCS[numbers])
     if name == "B":
@@ -1057,12 +1057,12 @@ def _make_dicts(keys: list[str], cols: list[list[Any]], n: int) -> list[dict[str
         return [{} for _ in range(n)]
     if len(keys) > 32:
         return [dict(zip(keys, t, strict=True)) for t in zip(*cols, strict=True)]
-    return _dict_maker(len(keys))(*keys, *cols)  # type: ignore[no-any-return]
+    return _dict_maker(len(keys))(*keys, *cols)
 
 
 @functools.lru_cache(maxsize=32)
 def _dict_maker(width: int) -> Callable[..., list[dict[str, Any]]]:
-    """A function of (k0, ..., c0, ...) -> ``[{k0: v0, ...} for v0, ... in zip(c0, ...)]``.
+    """Return a function of (k0, ..., c0, ...) -> ``[{k0: v0, ...} for v0, ... in zip(c0, ...)]``.
 
     Compiled once per width; the source holds only generated variable names
     (never a key or a value).
@@ -1077,4 +1077,4 @@ def _dict_maker(width: int) -> Callable[..., list[dict[str, Any]]]:
     )
     namespace: dict[str, Any] = {}
     exec(compile(source, "<xacct_nb dict maker>", "exec"), namespace)  # noqa: S102 - generated names only
-    return namespace["make"]  # type: ignore[no-any-return]
+    return namespace["make"]

@@ -8,7 +8,7 @@ who assumes it. Instead of a role, B can attach a resource-based policy to
 the table (:func:`table_resource_policy`); A then reads by table ARN.
 :func:`simulate` evaluates documents offline, as the sandbox does.
 
-A foundation: imports nothing of the package but errors and the evaluator.
+A foundation: imports nothing of the package but errors, input checks and the evaluator.
 
 >>> import json
 >>> doc = read_only_policy("arn:aws:dynamodb:us-east-1:222222222222:table/Orders")
@@ -34,6 +34,7 @@ from ._evaluator import (
     evaluate_cross_account,
     principal_account,
 )
+from ._validate import check_bool, check_str, check_strings
 
 __all__ = [
     "ACCOUNT_RE",
@@ -95,11 +96,14 @@ def _check_account(account_id: str) -> str:
 
 
 def table_arn(region: str, account_id: str, table: str, partition: str = "aws") -> str:
-    """The ARN of a DynamoDB table.
+    """Return the ARN of a DynamoDB table.
 
     >>> table_arn("us-east-1", "222222222222", "Orders")
     'arn:aws:dynamodb:us-east-1:222222222222:table/Orders'
     """
+    check_str("region", region, pattern=r"[a-z0-9-]+", what="a region name such as 'us-east-1'")
+    check_str("table", table, what="a table name")
+    check_str("partition", partition, pattern=r"aws[a-z-]*", what="'aws', 'aws-cn' or 'aws-us-gov'")
     if not _TABLE_NAME_RE.match(table):
         raise InvalidArgumentError(
             f"{table!r} is not a valid DynamoDB table name: 3-255 characters of "
@@ -109,15 +113,18 @@ def table_arn(region: str, account_id: str, table: str, partition: str = "aws") 
 
 
 def index_arn(table_arn_: str, index: str = "*") -> str:
-    """The ARN of an index of a table (``*`` for all of them).
+    """Return the ARN of an index of a table (``*`` for all of them).
 
     >>> index_arn("arn:aws:dynamodb:us-east-1:222222222222:table/Orders")
     'arn:aws:dynamodb:us-east-1:222222222222:table/Orders/index/*'
     """
+    check_str("table_arn", table_arn_, pattern=r"arn:.+:table/.+", what="a table ARN")
+    check_str("index", index, what="an index name or '*'")
     return f"{table_arn_}/index/{index}"
 
 
 def _resources(tables: str | Sequence[str], indexes: bool = True) -> list[str]:
+    check_strings("tables", tables, optional=False)
     arns = [tables] if isinstance(tables, str) else list(tables)
     if not arns:
         raise InvalidArgumentError("At least one table ARN is required.")
@@ -151,7 +158,20 @@ def principal_arns(trusted: str | Iterable[str]) -> list[str]:
     >>> principal_arns(["111111111111", "arn:aws:iam::111111111111:user/analyst"])
     ['arn:aws:iam::111111111111:root', 'arn:aws:iam::111111111111:user/analyst']
     """
-    items = [trusted] if isinstance(trusted, str) else list(trusted)
+    return _principals(trusted, "trusted")
+
+
+def _principals(trusted: Any, name: str) -> list[str]:
+    """Run :func:`principal_arns`, with the caller's argument ``name`` in its messages."""
+    if isinstance(trusted, (str, int)) and not isinstance(trusted, bool):
+        items = [trusted]
+    elif isinstance(trusted, Iterable) and not isinstance(trusted, (bytes, dict)):
+        items = list(trusted)
+    else:
+        raise InvalidArgumentError(
+            f"{name} must be an account id, a principal ARN or a list of them, "
+            f"not {trusted!r}."
+        )
     principals: list[str] = []
     for item in items:
         if ACCOUNT_RE.match(str(item)):
@@ -160,11 +180,11 @@ def principal_arns(trusted: str | Iterable[str]) -> list[str]:
             principals.append(str(item))
         else:
             raise InvalidArgumentError(
-                f"{item!r} is neither an account id nor a principal ARN."
+                f"{name}: {item!r} is neither an account id nor a principal ARN."
             )
     if not principals:
         raise InvalidArgumentError(
-            "No principal given: name an account id or a principal ARN, e.g. '111111111111'."
+            f"No principal given in {name}: name an account id or a principal ARN, e.g. '111111111111'."
         )
     return list(dict.fromkeys(principals))
 
@@ -190,6 +210,8 @@ def trust_policy(
     >>> trust_policy("111111111111", external_id="xacct-demo")["Statement"][0]["Condition"]
     {'StringEquals': {'sts:ExternalId': 'xacct-demo'}}
     """
+    check_str("external_id", external_id, optional=True, min_len=0)
+    check_bool("require_mfa", require_mfa)
     principals = principal_arns(trusted)
     statement: dict[str, Any] = {
         "Sid": "TrustRequesterAccount",
@@ -252,7 +274,7 @@ def read_write_policy(tables: str | Sequence[str]) -> dict[str, Any]:
 def leading_keys_write_policy(
     tables: str | Sequence[str], partition_keys: Sequence[str]
 ) -> dict[str, Any]:
-    """Reads, plus writes limited to items whose partition key is one of ``partition_keys``.
+    """Allow reads, plus writes limited to items whose partition key is one of ``partition_keys``.
 
     Uses the ``dynamodb:LeadingKeys`` condition key with ``ForAllValues``, as
     AWS documents for fine-grained access control.
@@ -262,6 +284,11 @@ def leading_keys_write_policy(
     >>> doc["Statement"][1]["Condition"]
     {'ForAllValues:StringEquals': {'dynamodb:LeadingKeys': ['C-0001']}}
     """
+    if isinstance(partition_keys, (str, bytes)) or not isinstance(partition_keys, Iterable):
+        raise InvalidArgumentError(
+            f"partition_keys must be a list of partition-key values, e.g. ['C-0001'], "
+            f"not {partition_keys!r}."
+        )
     keys = [str(k) for k in partition_keys]
     if not keys:
         raise InvalidArgumentError(
@@ -282,11 +309,12 @@ def leading_keys_write_policy(
 
 
 def assume_role_policy(role_arns: str | Sequence[str]) -> dict[str, Any]:
-    """The requester's identity policy: may call ``sts:AssumeRole`` on these roles.
+    """Return the requester's identity policy: may call ``sts:AssumeRole`` on these roles.
 
     >>> assume_role_policy("arn:aws:iam::222222222222:role/Reader")["Statement"][0]["Resource"]
     ['arn:aws:iam::222222222222:role/Reader']
     """
+    check_strings("role_arns", role_arns, optional=False)
     arns = [role_arns] if isinstance(role_arns, str) else list(role_arns)
     for arn in arns:
         if not re.match(r"^arn:aws[\w-]*:iam::(\d{12}|\*):role/.+", arn):
@@ -312,7 +340,7 @@ def attribute_limited_read_policy(
     *,
     key_attributes: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Reads limited to the given attributes (fine-grained access control).
+    """Allow reads limited to the given attributes (fine-grained access control).
 
     Built the way AWS documents it ("Allows access to specific attributes"):
     the reads are allowed only when every requested attribute is in the
@@ -355,6 +383,8 @@ def attribute_limited_read_policy(
         attributes = [attributes]
     if isinstance(key_attributes, str):
         key_attributes = [key_attributes]
+    check_strings("attributes", attributes, optional=False)
+    check_strings("key_attributes", key_attributes)
     names = [str(a) for a in (*(key_attributes or ()), *attributes)]
     if not attributes:
         raise InvalidArgumentError(
@@ -431,7 +461,12 @@ def as_resource_policy(
     >>> doc["Statement"][0]["Principal"]
     {'AWS': 'arn:aws:iam::111111111111:root'}
     """
-    arns = principal_arns(principals)
+    check_bool("require_mfa", require_mfa)
+    if not isinstance(identity_policy, dict):
+        raise InvalidArgumentError(
+            f"identity_policy must be a policy document (a dict), not {type(identity_policy).__name__}."
+        )
+    arns = _principals(principals, "principals")
     principal = {"AWS": arns[0] if len(arns) == 1 else arns}
     statements = []
     for statement in identity_policy.get("Statement", []):
@@ -458,7 +493,7 @@ def table_resource_policy(
     actions: Sequence[str] = READ_ACTIONS,
     include_indexes: bool = True,
 ) -> dict[str, Any]:
-    """A DynamoDB resource-based policy for one table: access by table ARN, no role.
+    """Return a DynamoDB resource-based policy for one table: access by table ARN, no role.
 
     Attach it to the table (``PutResourcePolicy``); the requester then
     calls DynamoDB with the table's **ARN** as ``TableName``. Across
@@ -535,7 +570,7 @@ _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
 
 def bucket_arn(bucket: str, prefix: str | None = None) -> str:
-    """The ARN of an S3 bucket, or of every object under ``prefix`` (``prefix=""``: all objects).
+    """Return the ARN of an S3 bucket, or of its objects under ``prefix`` (``""``: all objects).
 
     >>> bucket_arn("analyst-exports")
     'arn:aws:s3:::analyst-exports'
@@ -544,7 +579,7 @@ def bucket_arn(bucket: str, prefix: str | None = None) -> str:
     """
     if not isinstance(bucket, str) or not _BUCKET_RE.match(bucket) or ".." in bucket:
         raise InvalidArgumentError(
-            f"{bucket!r} is not an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-', "
+            f"bucket={bucket!r} is not an S3 bucket name: 3-63 lowercase letters, digits, '.' and '-', "
             "starting and ending with a letter or digit."
         )
     if prefix is None:
@@ -568,7 +603,7 @@ def _export_prefix(prefix: str | None) -> str:
 def export_policy(
     tables: str | Sequence[str], bucket: str, *, prefix: str | None = None
 ) -> dict[str, Any]:
-    """The owner's role: may export ``tables`` into ``bucket`` (under ``prefix``) and follow it.
+    """Return the owner role's policy to export ``tables`` into ``bucket`` and follow the export.
 
     Attach it to the role in the table's account (B), next to its read
     policy. ``ExportTableToPointInTime`` is authorized on the table,
@@ -624,7 +659,7 @@ def export_policy(
 def export_bucket_policy(
     bucket: str, writers: str | Iterable[str], *, prefix: str | None = None
 ) -> dict[str, Any]:
-    """The bucket's policy (account A): lets the owner's role write exports into it.
+    """Return the bucket's policy (account A): lets the owner's role write exports into it.
 
     Across accounts S3 needs both sides: the role's own policy
     (:func:`export_policy`) *and* this bucket policy. Put it on the bucket
@@ -649,7 +684,7 @@ def export_bucket_policy(
     >>> statement["Principal"], statement["Resource"]
     ({'AWS': 'arn:aws:iam::222222222222:role/Reader'}, 'arn:aws:s3:::analyst-exports/orders/*')
     """
-    arns = principal_arns(writers)
+    arns = _principals(writers, "writers")
     return {
         "Version": VERSION,
         "Statement": [
@@ -665,7 +700,7 @@ def export_bucket_policy(
 
 
 def export_reader_policy(bucket: str, *, prefix: str | None = None) -> dict[str, Any]:
-    """The analyst's identity policy (account A): may read the exported files.
+    """Return the analyst's identity policy (account A): may read the exported files.
 
     ``s3:GetObject`` on the objects under ``prefix`` is all
     :func:`xacct_nb.read_snapshot` needs when it is handed the export (its
@@ -725,7 +760,7 @@ def simulate(
     context: dict[str, Any] | None = None,
     resource_policy: dict[str, Any] | None = None,
 ) -> Decision:
-    """Would ``principal``, holding ``policies``, be allowed ``action`` on ``resource``?
+    """Decide whether ``principal``, holding ``policies``, may do ``action`` on ``resource``.
 
     Decided offline by the evaluator the sandbox enforces with (AWS's
     documented logic: explicit deny, then allow; both accounts must allow
@@ -764,7 +799,15 @@ def simulate(
     account = principal_account(resource)
     if principal is None:
         principal = f"arn:aws:sts::{account or '000000000000'}:assumed-role/SimulatedRole/simulate"
+    if context is not None and not isinstance(context, dict):
+        raise InvalidArgumentError(f"context must be a dict of condition keys, not {context!r}.")
     request = Request(principal, action, resource, dict(context or {}))
+    for name, value in (("policies", policies), ("resource_policy", resource_policy)):
+        if value is not None and not isinstance(value, (dict, list, tuple, Policy)):
+            raise InvalidArgumentError(
+                f"{name} must be a policy document (a dict), a list of them or "
+                f"{{name: document}}, not {type(value).__name__}."
+            )
     identity = _named(policies, "identity")
     if resource_policy is None:
         return evaluate(identity, request)
@@ -776,9 +819,9 @@ def simulate(
 
 
 def read_role_policies(iam_client: Any, role_name: str) -> dict[str, dict[str, Any]]:
-    """A role's inline and attached managed policies, read through IAM (needs iam:Get*/List*).
+    """Read a role's inline and attached managed policies through IAM (needs iam:Get*/List*).
 
-    >>> read_role_policies(admin.client("iam"), "DynamoDBReaderRoleForAccountA")  # doctest: +SKIP
+    >>> read_role_policies(admin.client("iam"), "DynamoDBReaderRoleForAccountA")
     {'ReadMyCrossAccountTable': {'Version': '2012-10-17', 'Statement': [...]}}
     """
 

@@ -9,13 +9,23 @@ answers into pages and frames:
   re-requested (:data:`RESUME`); a batch request re-sends its unprocessed
   keys or items (:data:`UNPROCESSED`). Both wait with exponential backoff
   and full jitter (:meth:`RetryPolicy.delay`);
-- **fault classification**: transient (:data:`TRANSIENT_CODES`, HTTP 5xx,
-  connection errors) is resumed, everything else is translated onto the
-  error tree at once (:func:`request_page`);
+- **fault classification** (:func:`request`): transient faults are re-sent
+  (the same request: same ``ExclusiveStartKey``, same keys, same items) —
+  throttling and 5xx (:data:`TRANSIENT_CODES`) and connection errors that
+  outlived botocore's retries, and answers that are not complete:
+  cut short, failing their CRC32, not JSON, or without ``Items`` /
+  ``Responses`` / ``UnprocessedItems`` (checked by the clients of
+  :func:`dynamodb_client` before botocore parses them). Everything else
+  is translated onto the error tree at once; a transient fault that
+  outlives the policy ends in :class:`~xacct_nb.IncompleteReadError` (or
+  ``IncompleteWriteError``) with where to resume, never in a raw botocore
+  or JSON exception, and never in an empty page;
 - **paging** (:func:`page_stream`) to the end or to a row limit, and the
   fast path (:func:`raw_items_client`) that keeps Items as raw bytes;
-- **bounded concurrency** (:func:`threaded_stream`): fetching threads hand
-  pages to a small pool of parsing threads through a bounded queue;
+- **bounded concurrency** (:func:`threaded_stream`): at most
+  :data:`MAX_FETCH_THREADS` fetching threads, whatever the number of
+  segments (segments wait as work items), hand pages to a small pool of
+  parsing threads through a bounded queue;
 - **frames** (:func:`collect`), **progress** (:class:`Progress`,
   :func:`interactive`) and **stats** (:class:`ReadStats`).
 """
@@ -31,26 +41,37 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    ParamValidationError,
+)
 
 from ._clients import client
 from ._decode import NUMBER_MODES, FrameBuilder, gc_paused
 from ._decode_arrow import PageParser, split_items
 from ._errors import (
+    AwsError,
     ConfigurationError,
     IncompleteReadError,
+    IncompleteWriteError,
     InvalidArgumentError,
+    XacctError,
     translate_client_error,
 )
 
 __all__ = [
+    "MAX_FETCH_THREADS",
     "MAX_PARSE_THREADS",
+    "REQUIRED_KEYS",
     "RESUME",
     "TRANSIENT_CODES",
     "UNPROCESSED",
@@ -62,10 +83,12 @@ __all__ = [
     "chunks",
     "collect",
     "current_kernel",
+    "dynamodb_client",
     "fetcher",
     "interactive",
     "page_stream",
     "raw_items_client",
+    "request",
     "request_page",
     "threaded_stream",
 ]
@@ -106,7 +129,7 @@ class RetryPolicy:
     cap: float
 
     def delay(self, attempt: int) -> float:
-        """Seconds to wait before re-send number ``attempt`` (from 1), full jitter."""
+        """Return the seconds to wait before re-send number ``attempt`` (from 1), full jitter."""
         return random.uniform(0.0, min(self.cap, self.base * 2 ** (attempt - 1)))
 
     def sleep(self, attempt: int) -> float:
@@ -156,7 +179,7 @@ class ReadStats:
             self.resumed += 1
 
     def as_attrs(self) -> dict[str, Any]:
-        """The cost as ``df.attrs`` entries."""
+        """Return the cost as ``df.attrs`` entries."""
         return {
             "consumed_capacity": self.consumed_capacity,
             "scanned_count": self.scanned_count,
@@ -218,7 +241,7 @@ class Progress:
 
 
 def current_kernel() -> Any:
-    """The running Jupyter kernel (``get_ipython().kernel``), or ``None`` outside one."""
+    """Return the running Jupyter kernel (``get_ipython().kernel``), or ``None`` outside one."""
     try:
         from IPython import get_ipython
 
@@ -229,7 +252,7 @@ def current_kernel() -> Any:
 
 
 def interactive() -> bool:
-    """In a notebook kernel or a terminal (not a CI log or a batch job).
+    """Tell whether this runs in a notebook kernel or a terminal (not a CI log or a batch job).
 
     ``XACCT_PROGRESS=never`` turns automatic bars off (``progress=True`` still
     shows one), e.g. for notebooks whose outputs are compared in CI.
@@ -241,90 +264,300 @@ def interactive() -> bool:
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
-# -- the fast path -------------------------------------------------------------------------
+# -- complete answers, and the clients that check them --------------------------------------
+
+#: What a complete answer of each operation holds (a Query/Scan with
+#: ``Select="COUNT"`` has no ``Items``). An answer without it is not "nothing
+#: found": it is a fault, and the request is sent again.
+REQUIRED_KEYS = {
+    "Query": "Items",
+    "Scan": "Items",
+    "BatchGetItem": "Responses",
+    "BatchWriteItem": "UnprocessedItems",
+}
+_OPERATION_NAMES = {
+    "query": "Query",
+    "scan": "Scan",
+    "batch_get_item": "BatchGetItem",
+    "batch_write_item": "BatchWriteItem",
+}
+
+
+class _Malformed(XacctError):
+    """A 200 answer that is not complete: raised by the hooks, caught by :func:`request`."""
+
+
+def _intact(response_dict: dict[str, Any], operation: str) -> bytes | None:
+    """Return the body of a 200 answer once it is known to be all there; ``None`` for errors.
+
+    All there: as long as its ``Content-Length`` says, and matching its
+    ``x-amz-crc32`` (DynamoDB's checksum of the body) when it has one.
+    """
+    if response_dict.get("status_code") != 200:
+        return None  # errors go through botocore's parser, retries and exceptions as usual
+    body = response_dict.get("body")
+    if not isinstance(body, (bytes, bytearray)):
+        return None
+    headers = response_dict.get("headers") or {}
+    if not body:
+        raise _Malformed(f"the {operation} answer was empty (HTTP 200 without a body)")
+    crc = headers.get("x-amz-crc32")
+    if crc is not None:
+        actual = zlib.crc32(body) & 0xFFFFFFFF
+        if str(actual) != crc.strip():
+            raise _Malformed(
+                f"the {operation} answer ({len(body):,} bytes) failed its CRC32 check "
+                f"(x-amz-crc32 {crc}, computed {actual}): it was cut short or corrupted on the way"
+            )
+    length = headers.get("content-length")
+    if length is not None and not headers.get("content-encoding") and length.strip() != str(len(body)):
+        raise _Malformed(
+            f"the {operation} answer was cut short: {len(body):,} of the {length} bytes "
+            "its Content-Length announced arrived"
+        )
+    return bytes(body) if isinstance(body, bytearray) else body
+
+
+def _json_object(body: bytes, operation: str) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise _Malformed(
+            f"the {operation} answer ({len(body):,} bytes) is not complete JSON: "
+            "it was cut short or corrupted on the way"
+        ) from None
+    if not isinstance(data, dict):
+        raise _Malformed(f"the {operation} answer is JSON but not an object")
+    return data
+
+
+def _operation(operation_model: Any, default: str) -> str:
+    return str(getattr(operation_model, "name", None) or default)
 
 
 def _take_items(response_dict: dict[str, Any], customized_response_dict: dict[str, Any],
-                **_: Any) -> None:
-    """Botocore ``before-parse`` hook: lift the raw Items out before the parser walks them."""
-    if response_dict.get("status_code") != 200:
-        return  # errors go through botocore's parser, retries and exceptions as usual
-    body = response_dict.get("body")
-    if not body:
+                operation_model: Any = None, **_: Any) -> None:
+    """Botocore ``before-parse`` hook of Query/Scan: check the answer, lift the raw Items out.
+
+    An answer that is not all there (see :func:`_intact`) or is not JSON
+    raises :class:`_Malformed` here, before botocore's parser, which would
+    take an unreadable body for an answer without Items.
+    """
+    operation = _operation(operation_model, "Query/Scan")
+    body = _intact(response_dict, operation)
+    if body is None:
         return
     split = split_items(body)
     if split is not None:
         # The Items stay raw JSON bytes (a RawItems); botocore parses the rest.
         customized_response_dict["Items"], response_dict["body"] = split
         return
-    data = json.loads(body)
+    data = _json_object(body, operation)
     items = data.pop("Items", None)
     if items is None:
-        return
+        return  # no Items: request() decides (an answer to Select="COUNT" has none)
     customized_response_dict["Items"] = items
     response_dict["body"] = json.dumps(data).encode()
 
 
+def _check_batch(response_dict: dict[str, Any], operation_model: Any = None, **_: Any) -> None:
+    """Check that a BatchGetItem/BatchWriteItem answer is all there (botocore ``before-parse``).
+
+    With a CRC32 that matches, the body is the one DynamoDB sent; without
+    one, it must at least be a whole JSON object.
+    """
+    operation = _operation(operation_model, "batch")
+    body = _intact(response_dict, operation)
+    if body is not None and "x-amz-crc32" not in (response_dict.get("headers") or {}):
+        _json_object(body, operation)
+
+
+def dynamodb_client(session: Any, **config: Any) -> Any:
+    """Build a DynamoDB client (:func:`~xacct_nb._clients.client`) whose answers are checked.
+
+    Query/Scan ``Items`` are raw wire JSON (see :func:`raw_items_client`); an
+    answer to Query, Scan, BatchGetItem or BatchWriteItem that is not all
+    there (cut short, failing its CRC32, not JSON) raises before botocore
+    parses it, and :func:`request` sends the request again. ``config``
+    overrides :func:`~xacct_nb._clients.default_config`.
+    """
+    ddb = client(session, "dynamodb", **config)
+    for operation in ("Query", "Scan"):
+        ddb.meta.events.register(f"before-parse.dynamodb.{operation}", _take_items)
+    for operation in ("BatchGetItem", "BatchWriteItem"):
+        ddb.meta.events.register(f"before-parse.dynamodb.{operation}", _check_batch)
+    return ddb
+
+
 def raw_items_client(session: Any) -> Any:
-    """A DynamoDB client whose Query/Scan ``Items`` are raw wire JSON (B as base64 str).
+    """Build a DynamoDB client whose Query/Scan ``Items`` are raw wire JSON (B as base64 str).
 
     ``Items`` is a :class:`~xacct_nb._decode_arrow.RawItems` (the undecoded
     bytes and the count), or a list of wire items if the body did not have
     the expected layout; :class:`~xacct_nb._decode_arrow.PageParser` turns
-    either into what :class:`~xacct_nb._decode.FrameBuilder` takes.
+    either into what :class:`~xacct_nb._decode.FrameBuilder` takes. Answers
+    are checked as in :func:`dynamodb_client`.
 
     Everything else (signing, credential refresh, retries, errors, the
     ``LastEvaluatedKey``) is botocore's own.
     """
-    ddb = client(session, "dynamodb")
-    for operation in ("Query", "Scan"):
-        ddb.meta.events.register(f"before-parse.dynamodb.{operation}", _take_items)
-    return ddb
+    return dynamodb_client(session)
 
 
-# -- paging ----------------------------------------------------------------------------------
+# -- one request, re-sent after transient faults --------------------------------------------
 
 
-def request_page(call: Callable[..., dict[str, Any]], params: dict[str, Any], *, table: str,
-             stats: ReadStats) -> dict[str, Any]:
-    """One page, resumed (same ExclusiveStartKey) after throttling or transient failures."""
-    policy = RESUME
+def request(
+    call: Callable[..., dict[str, Any]],
+    params: dict[str, Any],
+    *,
+    table: str,
+    stats: ReadStats,
+    operation: str | None = None,
+    what: str | None = None,
+    unread_keys: Callable[[], list[dict[str, Any]]] | None = None,
+    write: bool = False,
+    policy: RetryPolicy | None = None,
+) -> dict[str, Any]:
+    """Send one request; send it again after transient faults; return a complete answer.
+
+    Transient: an answer that is not complete (see :data:`REQUIRED_KEYS` and
+    :func:`dynamodb_client`), connection errors that outlived botocore's own
+    retries and, for reads, throttling or 5xx (:data:`TRANSIENT_CODES`) that
+    did too. Each is re-sent as it was, after :meth:`RetryPolicy.delay`
+    (``policy``, :data:`RESUME` by default), and counted in
+    ``stats.resumed``. Permanent errors are translated at once
+    (:func:`~xacct_nb._errors.translate_client_error`), carrying where the
+    read could resume (``last_evaluated_key``, ``unread_keys``).
+
+    Parameters
+    ----------
+    call, params
+        The client method and its arguments.
+    table
+        The table, for messages.
+    stats
+        Counts the re-sends.
+    operation
+        ``"Query"``, ``"Scan"``, ``"BatchGetItem"``, ``"BatchWriteItem"``
+        (by default from ``call``'s name): what a complete answer holds.
+    what
+        The request in the user's terms, for messages.
+    unread_keys
+        For BatchGetItem: the keys not read yet, carried by the error.
+    write
+        A write: AWS's errors (throttling included: botocore retries it) are
+        left to the caller, which stops and reports its unwritten rows;
+        answers that are not complete and failed connections are re-sent
+        (puts are idempotent), and end in :class:`~xacct_nb.IncompleteWriteError`.
+    policy
+        How often and after how long (:data:`RESUME` by default).
+
+    Raises
+    ------
+    IncompleteReadError, IncompleteWriteError
+        A transient fault outlived the policy; ``last_evaluated_key`` (a
+        Query/Scan) or ``unread_keys`` (BatchGetItem) say where to resume.
+
+    Examples
+    --------
+    >>> ddb = dynamodb_client(session)
+    >>> page = request(ddb.scan, {"TableName": "MyCrossAccountTable", "Limit": 2},
+    ...                table="MyCrossAccountTable", stats=ReadStats())
+    >>> len(page["Items"]), "LastEvaluatedKey" in page
+    (2, True)
+    """
+    policy = policy or RESUME
+    name = getattr(call, "__name__", "")
+    operation = operation or _OPERATION_NAMES.get(name, name)
+    paged = operation in ("Query", "Scan")
+    if what is None:
+        what = f"Reading {table!r}" if paged else f"{operation} on table {table!r}"
+    required = REQUIRED_KEYS.get(operation)
+    if required == "Items" and params.get("Select") == "COUNT":
+        required = None
     for attempt in range(policy.retries + 1):
+        err: XacctError | None = None
         try:
-            return call(**params)
+            response = call(**params)
+            if required is None or required in response:
+                return response
+            raise _Malformed(f"the {operation} answer (HTTP 200) had no {required}")
+        except _Malformed as exc:
+            cause = f"{exc}."
+            hint = ("Answers were cut short or corrupted on the way (a proxy, a VPN, a flaky "
+                    "network?): retry, and check what sits between you and the endpoint.")
         except ClientError as exc:
+            if write:
+                raise
             error = exc.response.get("Error", {})
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            transient = error.get("Code") in TRANSIENT_CODES or status >= 500
-            if not transient or attempt == policy.retries:
-                err = translate_client_error(exc, table=table)
-                if transient:
-                    raise IncompleteReadError(
-                        f"Reading {table!r} stopped after {stats.pages} pages: {err} The read "
-                        f"was resumed {stats.resumed} times before giving up; nothing partial "
-                        "is returned. Retry later, or with fewer segments.",
-                        code=getattr(err, "code", ""), operation=exc.operation_name,
-                        table=table, last_evaluated_key=params.get("ExclusiveStartKey"),
-                    ) from None
+            err = translate_client_error(exc, table=table)
+            if not (error.get("Code") in TRANSIENT_CODES or status >= 500):
+                if isinstance(err, AwsError):  # where the read stopped
+                    err.last_evaluated_key = params.get("ExclusiveStartKey")
+                    err.unread_keys = unread_keys() if unread_keys is not None else None
                 raise err from None
+            cause = str(err)
+            hint = "Retry later, or with fewer segments."
         except NoCredentialsError:
+            if write:
+                raise
             raise ConfigurationError(
                 f"No AWS credentials to read {table!r}: configure account A's identity "
                 "(AWS_PROFILE, `aws sso login`, ...) or use xn.connect() / xn.assume_role."
             ) from None
-        except BotoCoreError as exc:
-            if attempt == policy.retries:
-                raise IncompleteReadError(
-                    f"Reading {table!r} stopped after {stats.pages} pages: {exc}. Nothing "
-                    "partial is returned; check the network and retry.",
-                    table=table, last_evaluated_key=params.get("ExclusiveStartKey"),
-                ) from None
+        except ParamValidationError as exc:
+            if write:
+                raise
+            raise InvalidArgumentError(f"{what}: the request is not valid: {exc}") from None
+        except BotoCoreError as exc:  # the connection failed, after botocore's own retries
+            cause = f"{exc}."
+            hint = "Check the network and retry."
+        if attempt == policy.retries:
+            raise _gave_up(what, operation, table, cause, hint, attempt, params, stats, err,
+                           unread_keys, write) from None
         stats.add_resume()
         delay = policy.delay(attempt + 1)
-        logger.info("resuming %s after a transient failure (attempt %d, %.2fs)",
-                    table, attempt + 1, delay)
+        logger.info("re-sending %s after a transient fault (%s; attempt %d, %.2fs)",
+                    what, cause, attempt + 1, delay)
         time.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _gave_up(what: str, operation: str, table: str, cause: str, hint: str, attempts: int,
+             params: dict[str, Any], stats: ReadStats, err: XacctError | None,
+             unread_keys: Callable[[], list[dict[str, Any]]] | None,
+             write: bool) -> XacctError:
+    """Return the error of a request whose transient faults outlived the policy."""
+    code = getattr(err, "code", "") if err is not None else ""
+    if write:
+        return IncompleteWriteError(
+            f"{what} stopped: {cause} The request was sent again {attempts} times before "
+            f"giving up. {hint}",
+            code=code, operation=operation, table=table,
+        )
+    unit = "pages" if operation in ("Query", "Scan") else "requests"
+    unread = unread_keys() if unread_keys is not None else None
+    left = f" ({len(unread):,} keys unread)" if unread is not None else ""
+    return IncompleteReadError(
+        f"{what} stopped after {stats.pages} {unit}{left}: {cause} The read was resumed "
+        f"{attempts} times before giving up; nothing partial is returned. {hint}",
+        code=code, operation=operation, table=table,
+        last_evaluated_key=params.get("ExclusiveStartKey"), unread_keys=unread,
+    )
+
+
+def request_page(call: Callable[..., dict[str, Any]], params: dict[str, Any], *, table: str,
+                 stats: ReadStats) -> dict[str, Any]:
+    """One Query/Scan page, re-requested (same ExclusiveStartKey) after transient faults.
+
+    See :func:`request`.
+    """
+    return request(call, params, table=table, stats=stats, what=f"Reading {table!r}")
+
+
+# -- paging ----------------------------------------------------------------------------------
 
 
 def page_stream(
@@ -378,7 +611,7 @@ def fetcher(
     limit: int | None = None,
     can_limit_requests: bool = False,
 ) -> Worker:
-    """A worker that follows one page stream (see :func:`page_stream`)."""
+    """Make a worker that follows one page stream (see :func:`page_stream`)."""
 
     def work(emit: Callable[[Any, bool], bool], stop: threading.Event) -> None:
         for items, more in page_stream(
@@ -391,32 +624,50 @@ def fetcher(
     return work
 
 
-def threaded_stream(
-    workers: list[Worker], parser: PageParser, *, limit: int | None = None
-) -> Iterator[tuple[Any, bool]]:
-    """Parsed pages from workers running in threads, in the order they arrive.
+#: Fetching threads of one read, whatever its number of segments: the
+#: segments beyond this wait as work items (DynamoDB allows 1,000,000).
+MAX_FETCH_THREADS = 16
 
-    Each worker fetches in its own thread and hands every page over as soon
-    as it has arrived, so its next request leaves at once; the pages are
-    parsed by a small pool of threads and queued in arrival order. One
-    worker (a Query, a plain Scan): its pages in order, fetched and parsed
-    ahead while the caller decodes. Several (the segments of a parallel
-    scan): each runs to its end. A bounded queue keeps memory to a few pages
-    per worker (about 1 MB each while queued). If any worker fails, the
-    others stop and the error is raised: never a silently partial result.
-    ``limit`` caps the rows over all workers.
+
+def threaded_stream(
+    workers: Iterable[Worker],
+    parser: PageParser,
+    *,
+    limit: int | None = None,
+    count: int | None = None,
+) -> Iterator[tuple[Any, bool]]:
+    """Yield parsed pages from workers running in threads, in the order they arrive.
+
+    Each worker fetches in a thread of its own while it runs and hands
+    every page over as soon as it has arrived, so its next request leaves
+    at once; the pages are parsed by a small pool of threads and queued in
+    arrival order. One worker (a Query, a plain Scan): its pages in order,
+    fetched and parsed ahead while the caller decodes. Several (the
+    segments of a parallel scan): at most :data:`MAX_FETCH_THREADS` run at a
+    time, each to its end; the others wait as work items, taken from
+    ``workers`` (any iterable: a generator keeps a million segments cheap;
+    ``count`` is then its length) only when a thread is free. A bounded
+    queue keeps memory to a few pages per thread (about 1 MB each while
+    queued). If any worker fails, the others stop and the error is raised:
+    never a silently partial result. ``limit`` caps the rows over all
+    workers.
     """
-    count = len(workers)
-    # Pages queued (parsed or being parsed) per worker: two for one stream;
+    if count is None:
+        workers = list(workers)
+        count = len(workers)
+    threads = max(1, min(count, MAX_FETCH_THREADS))
+    source = iter(workers)
+    taking = threading.Lock()
+    # Pages queued (parsed or being parsed) per thread: two for one stream;
     # four for a parallel scan, whose first pages all arrive at once, so that
     # a slow start of the parsing does not hold back every segment's requests.
     depth = 2 if count == 1 else 4
-    pages: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth * count)
+    pages: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth * threads)
     stop = threading.Event()
     order = threading.Lock()
     numbers = itertools.count()
     parsing = ThreadPoolExecutor(
-        max_workers=min(count, MAX_PARSE_THREADS), thread_name_prefix="xacct-parse"
+        max_workers=min(threads, MAX_PARSE_THREADS), thread_name_prefix="xacct-parse"
     )
 
     def put(message: tuple[str, Any]) -> bool:
@@ -437,19 +688,24 @@ def threaded_stream(
             parsed = parsing.submit(parser.parse, items, seq=next(numbers))
             return put(("page", (parsed, more)))
 
-    def run(work: Worker) -> None:
+    def next_work() -> Worker | None:
+        with taking:
+            return None if stop.is_set() else next(source, None)
+
+    def run() -> None:
         try:
-            work(emit, stop)
+            while (work := next_work()) is not None:
+                work(emit, stop)
             put(("done", None))
         except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
             put(("error", exc))
 
-    pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="xacct-read")
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="xacct-read")
     try:
-        for work in workers:
-            pool.submit(run, work)
+        for _ in range(threads):
+            pool.submit(run)
         done, returned = 0, 0
-        while done < count:
+        while done < threads:
             kind, value = pages.get()
             if kind == "error":
                 raise value
@@ -462,7 +718,7 @@ def threaded_stream(
                 yield items[: limit - returned], False
                 return
             returned += len(items)
-            yield items, (more if count == 1 else done < count)
+            yield items, (more if count == 1 else done < threads)
     finally:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
@@ -509,7 +765,10 @@ def chunks(
     chunksize: int,
     progress: Progress,
 ) -> Iterator[pd.DataFrame]:
-    """Frames of at most ``chunksize`` rows (at least one, maybe empty), memory bounded by a chunk."""
+    """Yield frames of at most ``chunksize`` rows (at least one, maybe empty).
+
+    Memory stays bounded by one chunk.
+    """
     yielded = False
     try:
         for items, more in pages:

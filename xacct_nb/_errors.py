@@ -17,6 +17,8 @@ one clear message instead of botocore's internals::
     │                             .snapshot can be waited on again
     └── AwsError                  an AWS call failed (has .code, .operation, .aws_message)
         ├── AccessDeniedError     the caller's policies (or the table's) deny the action
+        ├── EndpointError         the endpoint could not be reached, or its answer not read
+                                  (has .endpoint)
         ├── AssumeRoleError       sts:AssumeRole (or GetSessionToken) was refused
         ├── ExpiredCredentialsError  the credentials expired and could not be refreshed
         ├── TableNotFoundError    the table (or index) does not exist, or is not visible
@@ -48,6 +50,7 @@ __all__ = [
     "AssumeRoleError",
     "AwsError",
     "ConfigurationError",
+    "EndpointError",
     "ExpiredCredentialsError",
     "ExportTimeoutError",
     "IncompleteReadError",
@@ -113,7 +116,14 @@ class AwsError(XacctError):
         AWS's own message, verbatim.
     table, role_arn : str or None
         What the request was about, when known.
+    last_evaluated_key, unread_keys
+        Where a read that this error stopped could resume: the Query/Scan
+        page's ``ExclusiveStartKey``, or the BatchGetItem keys not read yet
+        (``None`` when not a read, or not known).
     """
+
+    last_evaluated_key: Any = None
+    unread_keys: list[Any] | None = None
 
     def __init__(
         self,
@@ -137,6 +147,16 @@ class AccessDeniedError(AwsError):
     """The caller is not authorized to perform the action on the resource."""
 
 
+class EndpointError(AwsError):
+    """The endpoint could not be reached, or what it answered could not be read.
+
+    ``endpoint`` is the URL (when known). Nothing was taken as "not found":
+    the call raised instead.
+    """
+
+    endpoint: str | None = None
+
+
 class AssumeRoleError(AwsError):
     """``sts:AssumeRole`` (or ``sts:GetSessionToken`` for MFA) was refused."""
 
@@ -156,12 +176,15 @@ class ThrottledError(AwsError):
 class IncompleteReadError(AwsError):
     """A read stopped before its end. No partial frame is ever returned.
 
-    ``last_evaluated_key`` (when known) is where the read could resume.
+    ``last_evaluated_key`` (when known) is where a Query or Scan could
+    resume; ``unread_keys`` (BatchGetItem) are the keys not read yet.
     """
 
-    def __init__(self, message: str, *, last_evaluated_key: Any = None, **kw: Any) -> None:
+    def __init__(self, message: str, *, last_evaluated_key: Any = None,
+                 unread_keys: list[Any] | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.last_evaluated_key = last_evaluated_key
+        self.unread_keys = unread_keys
 
 
 class IncompleteWriteError(AwsError):

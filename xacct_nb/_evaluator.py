@@ -159,7 +159,7 @@ def _like(value: str, pattern: str, case_sensitive: bool = True) -> bool:
 
 
 def principal_account(arn: str) -> str | None:
-    """The account id in a principal ARN (``arn:aws:iam::111:user/x`` -> ``"111"``)."""
+    """Return the account id in a principal ARN (``arn:aws:iam::111:user/x`` -> ``"111"``)."""
     parts = arn.split(":")
     if len(parts) >= 5 and parts[4].isdigit():
         return parts[4]
@@ -239,7 +239,7 @@ def _to_date(value: Any) -> datetime | None:
 
 
 def _compare(base: str, context_value: Any, policy_value: Any) -> bool:
-    """The positive form of ``base`` (negated operators are handled by the caller)."""
+    """Return the positive form of ``base`` (negated operators are handled by the caller)."""
     if base in ("StringEquals", "ArnEquals"):
         return str(context_value) == str(policy_value)
     if base == "StringEqualsIgnoreCase":
@@ -255,12 +255,12 @@ def _compare(base: str, context_value: Any, policy_value: Any) -> bool:
             "NumericGreaterThan": a > b, "NumericGreaterThanEquals": a >= b,
         }[base]
     if base.startswith("Date"):
-        a, b = _to_date(context_value), _to_date(policy_value)
-        if a is None or b is None:
+        da, db = _to_date(context_value), _to_date(policy_value)
+        if da is None or db is None:
             return False
         return {
-            "DateEquals": a == b, "DateLessThan": a < b, "DateLessThanEquals": a <= b,
-            "DateGreaterThan": a > b, "DateGreaterThanEquals": a >= b,
+            "DateEquals": da == db, "DateLessThan": da < db, "DateLessThanEquals": da <= db,
+            "DateGreaterThan": da > db, "DateGreaterThanEquals": da >= db,
         }[base]
     if base == "Bool":
         a, b = _to_bool(context_value), _to_bool(policy_value)

@@ -29,6 +29,7 @@ from ._explorer_logic import (
     FilterRow,
 )
 from ._schema import parse_table
+from ._validate import check_optional_bool, check_session, check_strings, public
 
 __all__ = ["Explorer", "explorer"]
 
@@ -37,7 +38,7 @@ __all__ = ["Explorer", "explorer"]
 
 
 def _png(series: pd.Series, kind: str, column: str) -> bytes:
-    """A small PNG chart (matplotlib's object API: no pyplot, no global backend)."""
+    """Return a small PNG chart (matplotlib's object API: no pyplot, no global backend)."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6.4, 2.8), dpi=90)
@@ -60,7 +61,7 @@ def _png(series: pd.Series, kind: str, column: str) -> bytes:
     return buffer.getvalue()
 
 
-class Explorer(w.VBox):  # type: ignore[misc]
+class Explorer(w.VBox):
     """The explorer widget: pickers, inputs, Query/Scan, results, chart, code, errors.
 
     Every callback goes through :class:`ExplorerLogic` (``explorer.logic``);
@@ -72,12 +73,22 @@ class Explorer(w.VBox):  # type: ignore[misc]
     ``chart``, ``code``, ``errors``, ...), so tests can set values and
     ``click()`` buttons without a kernel.
 
-    >>> ex = Explorer(conn.session, tables=[conn.table])   # doctest: +SKIP
-    >>> ex                                                 # doctest: +SKIP
+    >>> ex = Explorer(conn.session, tables=[conn.table])
+    >>> ex.table_picker.value
+    'MyCrossAccountTable'
+    >>> ex.partition.value = "C-0001"
+    >>> ex.query_button.click()
+    >>> print(ex.code.value)
+    import xacct_nb as xn
+    <BLANKLINE>
+    xn.read_query(session, 'MyCrossAccountTable', 'C-0001')
     """
 
     def __init__(self, session: Any, tables: str | Iterable[str] | None = None, *,
                  progress: bool | None = None, **kwargs: Any) -> None:
+        check_session(session, "xn.Explorer")
+        check_strings("tables", tables)
+        check_optional_bool("progress", progress)
         if progress is None:
             progress = None if current_kernel() is not None else False
         logic = ExplorerLogic(session, tables, progress=progress)
@@ -403,8 +414,9 @@ def _label(table: str) -> str:
     return f"{ref.name} (account {ref.account}, {ref.region})" if ref.account else ref.name
 
 
+@public
 def explorer(session: Any, tables: str | Sequence[str] | None = None) -> Any:
-    """An ipywidgets explorer of DynamoDB tables, for a notebook.
+    """Return an ipywidgets explorer of DynamoDB tables, for a notebook.
 
     Pick a table (ListTables when the role may, else the ``tables`` given)
     and an index, type a partition key and an optional sort-key condition,
@@ -429,8 +441,13 @@ def explorer(session: Any, tables: str | Sequence[str] | None = None) -> Any:
         ``.result`` is the last DataFrame, ``.logic`` the
         :class:`ExplorerLogic` behind it.
 
-    >>> ex = xn.explorer(conn.session, tables=[conn.table])   # doctest: +SKIP
-    >>> ex                                                    # doctest: +SKIP
-    >>> ex.result.describe()                                  # doctest: +SKIP
+    >>> ex = xn.explorer(conn.session, tables=[conn.table])
+    >>> ex
+    Explorer(children=(HBox(children=(Dropdown(description='Table', ...
+    >>> ex.partition.value = "C-0001"
+    >>> ex.query_button.click()
+    >>> ex.result.shape
+    (20, ...)
     """
+    check_session(session, "xn.explorer")
     return Explorer(session, tables)

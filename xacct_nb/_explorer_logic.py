@@ -58,6 +58,7 @@ from ._errors import (
 )
 from ._read import read_query, read_scan
 from ._schema import KeySchema, describe, parse_table
+from ._validate import foreign_error
 
 __all__ = [
     "FILTER_OPERATORS",
@@ -276,12 +277,15 @@ class ExplorerLogic:
     error, hint, notice : str
         The last failure, what to do about it, and informational notes.
 
-    >>> logic = ExplorerLogic(session, tables=["MyCrossAccountTable"])   # doctest: +SKIP
-    >>> logic.load_tables(); logic.select_table("MyCrossAccountTable")    # doctest: +SKIP
-    >>> logic.partition_text = "C-0001"                                   # doctest: +SKIP
-    >>> logic.sort_op, logic.sort_text = "begins_with", "2026-03"         # doctest: +SKIP
-    >>> df = logic.run_query()                                            # doctest: +SKIP
-    >>> print(logic.code())                                               # doctest: +SKIP
+    >>> logic = ExplorerLogic(session, tables=["MyCrossAccountTable"])
+    >>> logic.load_tables()
+    ['MyCrossAccountTable']
+    >>> logic.select_table("MyCrossAccountTable").partition
+    'customer_id'
+    >>> logic.partition_text = "C-0001"
+    >>> logic.sort_op, logic.sort_text = "begins_with", "2026-03"
+    >>> df = logic.run_query()
+    >>> print(logic.code())
     xn.read_query(session, 'MyCrossAccountTable', 'C-0001', sort=('begins_with', '2026-03'))
     """
 
@@ -323,6 +327,8 @@ class ExplorerLogic:
 
     def _fail(self, exc: BaseException) -> None:
         """Store ``exc`` as a message and a hint (never re-raised)."""
+        if not isinstance(exc, XacctError):  # botocore's, urllib3's, json's: ours, with a hint
+            exc = foreign_error(exc, f"The request for {self.table or 'the tables'}") or exc
         if isinstance(exc, XacctError):
             self.error = str(exc)
             self.hint = _hint_for(exc, self.table)
@@ -477,7 +483,7 @@ class ExplorerLogic:
         return self.schema.attribute_types.get(name, "S")
 
     def key_hint(self, which: str = "partition") -> str:
-        """Placeholder text for a key input, e.g. ``"customer_id (S: text)"``."""
+        """Return the placeholder text for a key input, e.g. ``"customer_id (S: text)"``."""
         part, sort = self.keys()
         name = part if which == "partition" else sort
         if name is None:
@@ -501,7 +507,7 @@ class ExplorerLogic:
         return convert_value(text, self.key_type(part), f"partition key {part!r}")
 
     def sort_value(self) -> tuple[Any, ...] | None:
-        """The ``sort=`` tuple from :attr:`sort_op` and the sort texts (None: no condition)."""
+        """Return the ``sort=`` tuple of :attr:`sort_op` and the sort texts (None: no condition)."""
         if not self.sort_op:
             return None
         if self.sort_op not in SORT_OPERATORS:
@@ -572,7 +578,7 @@ class ExplorerLogic:
         return convert_value(text, type_, where)
 
     def filter_condition(self) -> ConditionBase | None:
-        """The filter rows joined with ``&`` (None when there are none)."""
+        """Return the filter rows joined with ``&`` (None when there are none)."""
         condition = None
         for part, _ in self._filter_parts():
             condition = part if condition is None else condition & part
@@ -654,7 +660,7 @@ class ExplorerLogic:
 
     def code(self, kind: str | None = None, *, session_name: str = "session",
              imports: bool = False) -> str:
-        """The Python call that reproduces a read.
+        """Return the Python call that reproduces a read.
 
         Parameters
         ----------
@@ -720,7 +726,7 @@ class ExplorerLogic:
         return self._run("query", self.build_query_call)
 
     def needs_confirmation(self) -> ScanConfirmation | None:
-        """What a Scan of the current inputs would need confirming (None: nothing).
+        """Return what a Scan of the current inputs would need confirming (None: nothing).
 
         An unbounded Scan (no ``limit``, or a filter, which may read
         everything to find ``limit`` rows) of a table over
@@ -771,7 +777,7 @@ class ExplorerLogic:
         ]
 
     def chart_data(self, column: str) -> pd.Series:
-        """The values of ``column`` as floats, missing values dropped.
+        """Return the values of ``column`` as floats, missing values dropped.
 
         Indexed by the sort key after a Query that returned it (the chart
         then follows the sort order), else by row number.
@@ -838,7 +844,7 @@ def _name_of(table: str) -> str:
 
 
 def _hint_for(exc: XacctError, table: str | None) -> str:
-    """What to do about ``exc``: for a denial, the side and the smallest fix, as verify_access says."""
+    """Say what to do about ``exc``: for a denial, the side and the smallest fix (as verify_access)."""
     if isinstance(exc, AccessDeniedError) and exc.code in (
         "AccessDeniedException", "AccessDenied", "UnauthorizedOperation"
     ):

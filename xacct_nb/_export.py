@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 from ._engine import interactive
 from ._errors import InvalidArgumentError
 from ._read import read_query, read_scan
+from ._validate import check_int, check_optional_bool, check_session, check_str, public
 
 FORMATS = ("parquet", "csv")
 
@@ -117,6 +118,7 @@ def _cast(column: pa.ChunkedArray | pa.Array, target: pa.DataType) -> pa.Array:
     return column.cast(target)
 
 
+@public
 def export(
     session: Any,
     table: str,
@@ -156,9 +158,23 @@ def export(
     -------
     ExportReport
 
-    >>> export(conn.session, conn.table, "orders.parquet")           # doctest: +SKIP
-    ExportReport(path=PosixPath('orders.parquet'), format='parquet', rows=3000, ...)
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     report = export(conn.session, conn.table, f"{folder}/orders.parquet")
+    >>> report
+    ExportReport(path=PosixPath('.../orders.parquet'), format='parquet', rows=3000, ...)
     """
+    check_session(session, "xn.export")
+    if not isinstance(path, (str, Path)) or not str(path):
+        raise InvalidArgumentError(
+            f"path must be a file name (a str or pathlib.Path) such as 'orders.parquet', "
+            f"not {path!r}."
+        )
+    check_str("format", format, optional=True, what="'parquet' or 'csv'")
+    check_int("chunksize", chunksize, 1)
+    check_optional_bool("progress", progress)
     path = Path(path)
     fmt = (format or path.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
@@ -188,8 +204,10 @@ def export(
     parts: list[Path] = []
     rows = 0
     capacity = 0.0
+    # chunksize= is given, so the readers return an iterator of frames, never one frame.
+    assert not isinstance(chunks, pd.DataFrame)
     try:
-        for chunk in chunks:  # type: ignore[union-attr]
+        for chunk in chunks:
             capacity = float(chunk.attrs.get("consumed_capacity", capacity))
             arrays = {name: _column_to_arrow(chunk[name]) for name in chunk.columns}
             for name, array in arrays.items():

@@ -14,9 +14,12 @@ Rules applied by :func:`build_expressions`:
   (``status``, ``name``, ``date``, ``size``, ...) and names with dashes or
   spaces need no care from the caller; one name used several times (in the
   key and in the filter, say) has one placeholder;
-* values become placeholders ``:v0``, ``:v1``, ... serialized with boto3's
-  :class:`~boto3.dynamodb.types.TypeSerializer`; Python floats are accepted
-  and sent as ``Decimal(str(x))``;
+* values become placeholders ``:v0``, ``:v1``, ... encoded by the package's
+  one value encoder (:func:`xacct_nb._encode.to_condition_value`), the one
+  ``write_frame`` uses: a value written with ``write_frame`` (a float, a
+  ``Decimal``, a set, a ``datetime`` or ``pd.Timestamp`` stored as
+  ``"2026-03-01T12:00:00Z"``) matches when compared as the same Python
+  value; values of key conditions must encode to S, N or B;
 * in filters and projections a dotted name is a *document path*:
   ``address.city`` is the ``city`` entry of the map ``address`` and
   ``items[0].sku`` indexes a list. In key conditions a name is always one
@@ -34,11 +37,8 @@ them afterwards.
 
 from __future__ import annotations
 
-import math
-import numbers
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, DecimalException, InvalidOperation
 from typing import Any
 
 from boto3.dynamodb.conditions import (
@@ -60,20 +60,18 @@ from boto3.dynamodb.conditions import (
     Or,
     Size,
 )
-from boto3.dynamodb.types import Binary, TypeSerializer
 from boto3.exceptions import (
     DynamoDBNeedsConditionError,
     DynamoDBNeedsKeyConditionError,
     DynamoDBOperationNotSupportedError,
 )
 
+from xacct_nb._encode import to_condition_value, to_key_value
 from xacct_nb._errors import InvalidArgumentError
 
 __all__ = [
     "build_expressions",
     "key_condition",
-    "serialize_key",
-    "serialize_value",
     "sort_condition",
 ]
 
@@ -81,135 +79,9 @@ __all__ = [
 # Values
 # ---------------------------------------------------------------------------
 
-_SERIALIZER = TypeSerializer()
 
-_ACCEPTED_VALUES = (
-    "str, int, float (finite), Decimal, bool, None, bytes/bytearray, "
-    "list/tuple, dict with str keys, or a non-empty set of str, numbers or bytes"
-)
-_NUMBER_LIMITS = (
-    "DynamoDB numbers have at most 38 significant digits and a magnitude "
-    "between 1E-130 and 9.99E+125"
-)
-_KEY_TYPES = frozenset({"S", "N", "B"})
-
-
-def _to_decimal(value: Any, where: str) -> Decimal:
-    """A finite real number (float, numpy float, Fraction, ...) as a Decimal."""
-    try:
-        as_float = float(value)
-    except (TypeError, ValueError, OverflowError) as exc:  # pragma: no cover - defensive
-        raise InvalidArgumentError(f"{where}: cannot convert {value!r} to a number") from exc
-    if not math.isfinite(as_float):
-        raise InvalidArgumentError(
-            f"{where}: {value!r} is not a finite number; DynamoDB cannot store "
-            "NaN or infinity (use None for a missing value)"
-        )
-    try:
-        # str() is the shortest repr that round-trips (also for numpy floats).
-        result = Decimal(str(value))
-    except InvalidOperation:  # e.g. Fraction('1/3')
-        result = Decimal(str(as_float))
-    return result if result.is_finite() else Decimal(str(as_float))
-
-
-def _normalize(value: Any, where: str) -> Any:
-    """Turn ``value`` into something TypeSerializer accepts (floats -> Decimal)."""
-    if value is None or isinstance(value, (bool, str, Binary)):
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InvalidArgumentError(
-                f"{where}: {value!r} is not a finite number; DynamoDB cannot store "
-                "NaN or infinity (use None for a missing value)"
-            )
-        return value
-    if isinstance(value, float):
-        return _to_decimal(value, where)
-    if isinstance(value, numbers.Integral):  # int, numpy integers (bool handled above)
-        return int(value)
-    if isinstance(value, numbers.Real):  # numpy floats that are not float, Fraction
-        return _to_decimal(value, where)
-    if isinstance(value, Mapping):
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise InvalidArgumentError(
-                    f"{where}: map keys must be str, got {type(k).__name__} key {k!r}"
-                )
-            out[k] = _normalize(v, f"{where}[{k!r}]")
-        return out
-    if isinstance(value, (set, frozenset)):
-        if not value:
-            raise InvalidArgumentError(
-                f"{where}: DynamoDB cannot store an empty set; use None, an empty "
-                "list, or leave the attribute out"
-            )
-        return {_normalize(v, where) for v in value}
-    if isinstance(value, (list, tuple)):
-        return [_normalize(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    raise InvalidArgumentError(
-        f"{where}: values of type {type(value).__name__} cannot be stored in "
-        f"DynamoDB; accepted: {_ACCEPTED_VALUES}"
-    )
-
-
-def _serialize(value: Any, where: str) -> dict[str, Any]:
-    normalized = _normalize(value, where)
-    try:
-        return _SERIALIZER.serialize(normalized)
-    except DecimalException as exc:
-        raise InvalidArgumentError(
-            f"{where}: the number in {value!r} cannot be stored exactly; {_NUMBER_LIMITS}"
-        ) from exc
-    except TypeError as exc:  # e.g. a set mixing str and numbers
-        raise InvalidArgumentError(
-            f"{where}: {value!r} cannot be serialized ({exc}); accepted: {_ACCEPTED_VALUES}"
-        ) from exc
-
-
-def serialize_value(value: Any) -> dict[str, Any]:
-    """Serialize a Python value to a low-level DynamoDB attribute value.
-
-    Uses boto3's :class:`~boto3.dynamodb.types.TypeSerializer`, after turning
-    floats (also inside lists, maps and sets) into ``Decimal(str(x))``.
-
-    Parameters
-    ----------
-    value : Any
-        ``str`` -> S, ``int``/``float``/``Decimal`` -> N, ``bool`` -> BOOL,
-        ``None`` -> NULL, ``bytes``/``bytearray`` -> B, ``list``/``tuple`` -> L,
-        ``dict`` (str keys) -> M, non-empty ``set`` of str / numbers / bytes
-        -> SS / NS / BS. numpy integer and float scalars are accepted too.
-
-    Returns
-    -------
-    dict
-        The wire form, e.g. ``{"N": "1.5"}``.
-
-    Raises
-    ------
-    InvalidArgumentError
-        NaN or infinity, a number DynamoDB cannot hold (more than 38
-        significant digits, out of range), an empty or mixed set, a map with
-        non-str keys, or an unsupported type.
-
-    Examples
-    --------
-    >>> serialize_value(1.5)
-    {'N': '1.5'}
-    >>> serialize_value(True)
-    {'BOOL': True}
-    >>> serialize_value({"tags": ["a", 2]})
-    {'M': {'tags': {'L': [{'S': 'a'}, {'N': '2'}]}}}
-    """
-    return _serialize(value, "value")
-
-
-def _key_value(value: Any, where: str) -> dict[str, Any]:
-    """Serialize a key attribute value: it must come out as S, N or B."""
+def _key_value(value: Any, where: str, *, empty_ok: bool = True) -> dict[str, Any]:
+    """Encode a value compared with a key attribute: it must come out as S, N or B."""
     if isinstance(value, AttributeBase):
         raise InvalidArgumentError(
             f"{where}: got the attribute {type(value).__name__}({value.name!r}) where a "
@@ -220,56 +92,7 @@ def _key_value(value: Any, where: str) -> dict[str, Any]:
             f"{where}: got a condition where a value was expected; key values are "
             "str, numbers or bytes"
         )
-    wire = _serialize(value, where)
-    if next(iter(wire)) not in _KEY_TYPES:
-        raise InvalidArgumentError(
-            f"{where}: key values must be str, a number (int, float, Decimal) or "
-            f"bytes; got {type(value).__name__} {value!r}"
-        )
-    return wire
-
-
-def serialize_key(key: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """Serialize a primary key (or ``ExclusiveStartKey``) to wire form.
-
-    Parameters
-    ----------
-    key : Mapping[str, Any]
-        Attribute name -> value; every value must be a str, a number or bytes
-        (the only types DynamoDB allows in key attributes), and not empty.
-
-    Returns
-    -------
-    dict
-        Attribute name -> wire value.
-
-    Raises
-    ------
-    InvalidArgumentError
-        ``key`` is not a non-empty mapping with str names, or a value is not a
-        non-empty str, a number or bytes.
-
-    Examples
-    --------
-    >>> serialize_key({"pk": "a", "sk": 3})
-    {'pk': {'S': 'a'}, 'sk': {'N': '3'}}
-    """
-    if not isinstance(key, Mapping) or not key:
-        raise InvalidArgumentError(
-            f"key must be a non-empty dict of attribute name -> value, like "
-            f"{{'pk': 'a', 'sk': 3}}; got {key!r}"
-        )
-    out: dict[str, dict[str, Any]] = {}
-    for name, value in key.items():
-        if not isinstance(name, str) or not name:
-            raise InvalidArgumentError(f"key attribute names must be non-empty str; got {name!r}")
-        wire = _key_value(value, f"key attribute {name!r}")
-        if wire in ({"S": ""}, {"B": b""}):
-            raise InvalidArgumentError(
-                f"key attribute {name!r}: key values cannot be empty strings or empty bytes"
-            )
-        out[name] = wire
-    return out
+    return to_key_value(value, where=where, empty_ok=empty_ok)
 
 
 # ---------------------------------------------------------------------------
@@ -363,7 +186,10 @@ def sort_condition(sort_name: str | None, sort: Any) -> ConditionBase | None:
         ``(op, value)`` with op one of ``"="``/``"=="``/``"eq"``, ``"<"``/``"lt"``,
         ``"<="``/``"lte"``, ``">"``/``"gt"``, ``">="``/``"gte"``,
         ``"begins_with"``, or ``("between", low, high)`` (operators are
-        case-insensitive); any other single value means equality.
+        case-insensitive); any other single value means equality. Values
+        are what a key holds: str, numbers, bytes, and datetimes / dates /
+        ``pd.Timestamp`` / ``np.datetime64``, encoded as ``write_frame``
+        stores them (``"2026-03-01T12:00:00Z"``, see ``xacct_nb._encode``).
 
     Returns
     -------
@@ -375,7 +201,7 @@ def sort_condition(sort_name: str | None, sort: Any) -> ConditionBase | None:
     InvalidArgumentError
         ``sort`` is given but ``sort_name`` is None; unknown operator; wrong
         number of tuple items; an ``Attr(...)`` or non-key condition; a value
-        that is not a str, a number or bytes.
+        that does not encode to a str, a number or bytes.
 
     Examples
     --------
@@ -450,7 +276,8 @@ def key_condition(
     partition_name : str
         The partition key attribute of the table (or index).
     partition_value : Any
-        Its value: a non-empty str, a number or bytes.
+        Its value: a non-empty str, a number or bytes (or a datetime / date,
+        stored as str).
     sort_name : str or None
         The sort key attribute, None when the table has none.
     sort : Any
@@ -483,11 +310,7 @@ def key_condition(
             "a query reads one partition: pass its key value (str, number or bytes), "
             "or scan the table instead"
         )
-    wire = _key_value(partition_value, f"partition key {partition_name!r}")
-    if wire in ({"S": ""}, {"B": b""}):
-        raise InvalidArgumentError(
-            f"partition key {partition_name!r}: key values cannot be empty strings or empty bytes"
-        )
+    _key_value(partition_value, f"partition key {partition_name!r}", empty_ok=False)
     condition: ConditionBase = Key(partition_name).eq(partition_value)
     rest = sort_condition(sort_name, sort)
     return condition if rest is None else condition & rest
@@ -570,8 +393,10 @@ def _attribute_label(condition: ConditionBase) -> str:
 def _rewrite(
     condition: Any, *, is_key: bool, reg: _Placeholders, where: str, top: bool = True
 ) -> ConditionBase:
-    """Copy ``condition`` with attribute names replaced by shared placeholder ids
-    (``n3``, ``n0.n4[2]``) and values replaced by their wire form.
+    """Copy ``condition`` with shared placeholder ids and wire values.
+
+    Attribute names become the shared placeholder ids (``n3``, ``n0.n4[2]``),
+    values their wire form.
     """
     if isinstance(condition, Size) and top:
         raise InvalidArgumentError(
@@ -620,10 +445,15 @@ def _rewrite(
                     f"{where}: is_in() on {_attribute_label(condition)} needs at least one value"
                 )
             new_values.append(
-                [_Wire(_serialize(v, f"{where} on {_attribute_label(condition)}")) for v in items]
+                [
+                    _Wire(to_condition_value(v, where=f"{where} on {_attribute_label(condition)}"))
+                    for v in items
+                ]
             )
         else:
-            new_values.append(_Wire(_serialize(value, f"{where} on {_attribute_label(condition)}")))
+            new_values.append(
+                _Wire(to_condition_value(value, where=f"{where} on {_attribute_label(condition)}"))
+            )
     return type(condition)(*new_values)
 
 
@@ -665,7 +495,9 @@ def _render(condition: Any, *, is_key: bool, reg: _Placeholders) -> str:
         if token.startswith("#"):
             return "#" + names[token]
         wire = values[token]
-        return reg.value(wire.wire if isinstance(wire, _Wire) else _serialize(wire, where))
+        return reg.value(
+            wire.wire if isinstance(wire, _Wire) else to_condition_value(wire, where=where)
+        )
 
     return _BUILDER_TOKEN_RE.sub(replace, built.condition_expression)
 

@@ -13,9 +13,11 @@ module's imports (function-level ones included) and enforces this.
   that counts as one unit and may import only foundations and ``policies``;
 - mechanisms: how it is done: the request engine (paging, resume, the one
   retry/backoff policy, threads, progress, stats), sessions, key schemas,
-  expressions, the one botocore client config;
+  expressions, the one value encoder (writes, keys, conditions), the one
+  botocore client config;
 - foundations: decoding (exact and fast path), policy documents (plans and
-  CloudFormation templates included) and the evaluator, errors, log
+  CloudFormation templates included) and the evaluator, errors, input
+  checks and the guard that turns foreign exceptions into errors, log
   redaction, the version.
 
 >>> [name for name, _ in LAYERS]
@@ -46,7 +48,10 @@ LAYERS: tuple[tuple[str, list[str]], ...] = (
             "sandbox",
         ],
     ),
-    ("mechanisms", ["_clients", "_engine", "_expressions", "_schema", "_sessions"]),
+    (
+        "mechanisms",
+        ["_clients", "_encode", "_engine", "_expressions", "_schema", "_sessions"],
+    ),
     (
         "foundations",
         [
@@ -59,6 +64,7 @@ LAYERS: tuple[tuple[str, list[str]], ...] = (
             "_layers",
             "_plan_documents",
             "_redaction",
+            "_validate",
             "_version",
         ],
     ),

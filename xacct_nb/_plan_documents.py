@@ -85,7 +85,7 @@ def _canonical(value: Any) -> Any:
 
 
 def normalize_policy(document: Any) -> Any:
-    """A policy document in a form that compares equal when IAM would treat it the same.
+    """Return a policy document in a form that compares equal when IAM would treat it the same.
 
     Single values and one-element lists, the order of actions, resources,
     principals, condition values and statements, and ``true`` vs ``"true"``
@@ -116,7 +116,16 @@ def normalize_policy(document: Any) -> Any:
         text = document.strip()
         if not text.startswith("{"):
             text = unquote(text)
-        document = json.loads(text)
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidArgumentError(
+                f"document is not a JSON policy document: {exc} (in {text[:60]!r})."
+            ) from None
+    if not isinstance(document, dict):
+        raise InvalidArgumentError(
+            f"document must be a policy document (a dict or its JSON), not {document!r}."
+        )
     return _canonical(document)
 
 
@@ -198,8 +207,10 @@ class PlanDocuments:
         return out
 
     def documents(self) -> dict[str, dict[str, Any]]:
-        """Every document of the plan, by role: ``trust_policy``, ``role_policy``,
-        ``resource_policy`` (whichever apply) and ``requester_policy``.
+        """Return every document of the plan, by role.
+
+        The roles are ``trust_policy``, ``role_policy``, ``resource_policy``
+        (whichever apply) and ``requester_policy``.
 
         >>> from xacct_nb.policies import setup_plan
         >>> plan = setup_plan(owner_account="222222222222", requester_account="111111111111",
@@ -230,7 +241,7 @@ def _name(value: Any, what: str, option: str) -> str:
 
 
 def _policy_name(prefix: str, name: str) -> str:
-    """An IAM policy name (at most 128 characters) from a prefix and a table or role name."""
+    """Return an IAM policy name (at most 128 characters) from a prefix and a table or role name."""
     full = f"{prefix}-{name}"
     if len(full) <= 128:
         return full

@@ -21,10 +21,11 @@ parsing thread reads them with pyarrow's JSON reader, with the GIL released
 certainty, take ``json.loads`` and the exact column decoder).
 
 Every read fetches in background threads: one for a Query or a plain Scan
-(it fetches the next page while the previous one is parsed and decoded), one
-per segment for a parallel Scan, whose pages are also decoded by the parsing
-threads (up to one per core). A bounded queue keeps a few pages per fetching
-thread in memory. Rows come in page order for a Query or a plain Scan, in
+(it fetches the next page while the previous one is parsed and decoded), at
+most :data:`~xacct_nb._engine.MAX_FETCH_THREADS` for a parallel Scan however
+many segments it has (the others wait their turn), whose pages are also
+decoded by the parsing threads (up to one per core). A bounded queue keeps a
+few pages per fetching thread in memory. Rows come in page order for a Query or a plain Scan, in
 the order pages arrive for a parallel Scan.
 
 This module builds the requests; the request engine (:mod:`xacct_nb._engine`)
@@ -53,6 +54,15 @@ from ._engine import (
 from ._errors import InvalidArgumentError, LargeScanWarning, XacctError
 from ._expressions import build_expressions, key_condition
 from ._schema import KeySchema, frame_keys, key_schema_for, parse_table
+from ._validate import (
+    check_bool,
+    check_key_value,
+    check_session,
+    check_sort_values,
+    check_str,
+    check_strings,
+    public,
+)
 
 __all__ = ["LARGE_SCAN_BYTES", "read_query", "read_scan"]
 
@@ -60,6 +70,7 @@ __all__ = ["LARGE_SCAN_BYTES", "read_query", "read_scan"]
 LARGE_SCAN_BYTES = 1 << 30
 
 
+@public
 def read_query(
     session: Any,
     table: str,
@@ -112,17 +123,40 @@ def read_query(
     chunksize
         Return an iterator of DataFrames of at most this many rows.
     key_schema
-        Key names, to skip DescribeTable: ``"pk"`` or ``("pk", "sk")``.
+        Key names, to skip DescribeTable: ``"pk"`` or ``("pk", "sk")``; with
+        ``{"partition": "pk", "sort": "sk", "types": {"pk": "S", "sk": "N"}}``
+        the key values are also checked against their types before sending.
 
     Returns
     -------
     pandas.DataFrame or iterator of DataFrames
         Cost in ``df.attrs``.
 
-    >>> df = read_query(session, "MyCrossAccountTable", "C-0001",   # doctest: +SKIP
+    Raises
+    ------
+    InvalidArgumentError
+        An argument is malformed, or ``partition`` / ``sort`` does not fit the
+        key's type (S, N or B); nothing was sent.
+    EndpointError
+        The endpoint could not be reached, or answered in another format.
+
+    Examples
+    --------
+    >>> df = read_query(session, "MyCrossAccountTable", "C-0001",
     ...                 sort=("begins_with", "2026-03"))
+    >>> df[["customer_id", "order_ts", "total"]]
+      customer_id              order_ts  total
+    0      C-0001  2026-03-05T19:55:00Z    ...
+    1      C-0001  2026-03-14T04:14:00Z    ...
+    >>> df.attrs["count"]
+    2
     """
+    check_session(session, "xn.read_query")
     check_read_args(numbers, limit, chunksize, progress)
+    for flag, value in (("ascending", ascending), ("consistent", consistent), ("flatten", flatten)):
+        check_bool(flag, value)
+    check_strings("columns", columns)
+    check_str("index", index, optional=True)
     ref = parse_table(table)
     schema = key_schema_for(session, ref, key_schema)
     part_name, sort_name, kind = schema.for_index(index, str(ref))
@@ -138,6 +172,10 @@ def read_query(
                 + (f" index {index!r}" if index else "")
                 + f": it is {part_name!r}."
             )
+    types = schema.attribute_types
+    for value in partition if isinstance(partition, (list, tuple)) else [partition]:
+        check_key_value("partition", part_name, types.get(part_name), value, str(ref))
+    check_sort_values(sort_name, types.get(sort_name or ""), sort, str(ref))
     if consistent and kind == "GSI":
         raise InvalidArgumentError(
             f"consistent=True is not possible on global secondary index {index!r}: "
@@ -167,6 +205,7 @@ def read_query(
     return collect(threaded_stream([fetch], parser), builder, stats, chunksize, bar)
 
 
+@public
 def read_scan(
     session: Any,
     table: str,
@@ -185,18 +224,26 @@ def read_scan(
 ) -> pd.DataFrame | Iterator[pd.DataFrame]:
     """Scan a whole table (or index) into a typed DataFrame.
 
-    ``segments=N`` runs a parallel scan of N segments in threads; every
-    segment is read to its end, and if any fails the whole read raises.
+    ``segments=N`` (1 to 1,000,000) runs a parallel scan of N segments in
+    at most 16 threads, whatever N; every segment is read to its end, and
+    if any fails the whole read raises.
     With N > 1 rows come in the order pages arrive (a scan has no order;
     sort the frame if you need one). A full Scan of a table larger than
     1 GiB warns first (:class:`LargeScanWarning`) with its item count and
     size. Other parameters as in :func:`read_query`.
 
-    >>> df = read_scan(session, "MyCrossAccountTable", segments=4)   # doctest: +SKIP
-    >>> df.attrs["scanned_count"]                                     # doctest: +SKIP
-    3000
+    Examples
+    --------
+    >>> df = read_scan(session, "MyCrossAccountTable", segments=4)
+    >>> df.attrs["scanned_count"], df.attrs["segments"]
+    (3000, 4)
     """
+    check_session(session, "xn.read_scan")
     check_read_args(numbers, limit, chunksize, progress)
+    for flag, value in (("consistent", consistent), ("flatten", flatten)):
+        check_bool(flag, value)
+    check_strings("columns", columns)
+    check_str("index", index, optional=True)
     if isinstance(segments, bool) or not isinstance(segments, int) or not 1 <= segments <= 1000000:
         raise InvalidArgumentError(f"segments must be an integer from 1 to 1000000, not {segments!r}.")
     ref = parse_table(table)
@@ -212,10 +259,11 @@ def read_scan(
             f"consistent=True is not possible on global secondary index {index!r}."
         )
     full = filter is None and index is None and limit is None
-    if full and schema is not None and (schema.size_bytes or 0) > LARGE_SCAN_BYTES:
+    size = schema.size_bytes if schema is not None else None
+    if full and schema is not None and size is not None and size > LARGE_SCAN_BYTES:
         warnings.warn(
             f"Scanning all of {str(ref)!r}: {schema.item_count:,} items, "
-            f"{schema.size_bytes / 2**30:,.1f} GiB. This reads (and is billed for) the whole "
+            f"{size / 2**30:,.1f} GiB. This reads (and is billed for) the whole "
             "table; use read_query, a filter with limit=, or chunksize= to stream it.",
             LargeScanWarning,
             stacklevel=2,
@@ -241,13 +289,15 @@ def read_scan(
         ]
         pages = threaded_stream(workers, PageParser(numbers=numbers, flatten=flatten))
     else:
-        workers = [
+        # Built when a fetching thread is free: a million segments cost a
+        # million small dicts only over time, never at once.
+        segment_workers = (
             fetcher(
                 ddb.scan, dict(params, Segment=segment, TotalSegments=segments),
                 table=str(ref), stats=stats,
             )
             for segment in range(segments)
-        ]
+        )
         parser = PageParser(numbers=numbers, flatten=flatten, predecode=True)
-        pages = threaded_stream(workers, parser, limit=limit)
+        pages = threaded_stream(segment_workers, parser, limit=limit, count=segments)
     return collect(pages, builder, stats, chunksize, bar)

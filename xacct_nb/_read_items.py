@@ -1,15 +1,20 @@
 """BatchGetItem into a pandas DataFrame: many items by their keys.
 
 A read travels one way: keys (dicts, tuples, scalars or a DataFrame) ->
-validated and serialized (:func:`~xacct_nb._expressions.serialize_key`) ->
+validated and encoded (:func:`~xacct_nb._encode.to_key`) ->
 distinct keys in first-asked order -> batches of 100 -> ``UnprocessedKeys``
 re-sent with exponential backoff and full jitter (bounded) -> items matched
 back to their keys -> :class:`~xacct_nb._decode.FrameBuilder` -> DataFrame,
 one row per distinct key found, in the order the keys were asked for.
 
 Keys not found are not an error: they are listed in
-``df.attrs["missing_keys"]``. A read that cannot finish raises
-:class:`~xacct_nb.IncompleteReadError` and never returns a partial frame.
+``df.attrs["missing_keys"]``. A key is "missing" only when a complete
+answer (one with ``Responses``) to a request that held it neither returned
+it nor gave it back as unprocessed; a key without an answer (throttled, a
+dropped connection, an answer cut short) is asked again by the request
+engine (:func:`~xacct_nb._engine.request`). A read that cannot finish
+raises :class:`~xacct_nb.IncompleteReadError` (``unread_keys`` says which
+keys are left) and never returns a partial frame.
 """
 
 from __future__ import annotations
@@ -21,14 +26,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from botocore.exceptions import BotoCoreError, ClientError
 
-from ._clients import client
 from ._decode import FrameBuilder
-from ._engine import UNPROCESSED
-from ._errors import IncompleteReadError, InvalidArgumentError, translate_client_error
-from ._expressions import build_expressions, serialize_key
+from ._encode import is_missing, to_key
+from ._engine import UNPROCESSED, ReadStats, dynamodb_client, request
+from ._errors import IncompleteReadError, InvalidArgumentError
+from ._expressions import build_expressions
 from ._schema import KeySchema, key_schema_for, parse_table
+from ._validate import check_bool, check_choice, check_session, public
 
 __all__ = ["canonical_key", "read_items"]
 
@@ -39,7 +44,7 @@ _TYPE_NAMES = {"S": "string", "N": "number", "B": "binary"}
 
 
 def canonical_key(item: Mapping[str, Any], names: Sequence[str]) -> tuple[Any, ...]:
-    """A hashable form of an item's key in which equal DynamoDB keys are equal.
+    """Return a hashable form of an item's key in which equal DynamoDB keys are equal.
 
     Numbers compare by value (``"1"`` and ``"1.0"`` are one key, as in
     DynamoDB); binary values are bytes whether given as bytes or base64 text.
@@ -59,16 +64,8 @@ def canonical_key(item: Mapping[str, Any], names: Sequence[str]) -> tuple[Any, .
     return tuple(out)
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, (float, np.floating)):
-        return value != value
-    return False
-
-
 def _key_rows(keys: Any, names: tuple[str, ...], table: str) -> list[tuple[Any, ...]]:
-    """The keys as tuples of values in key-schema order (no serialization yet)."""
+    """Return the keys as tuples of values in key-schema order (no serialization yet)."""
     shape = " and ".join(repr(n) for n in names)
     if isinstance(keys, pd.DataFrame):
         absent = [n for n in names if n not in keys.columns]
@@ -125,13 +122,13 @@ def _serialize_keys(
     wire_keys: list[dict[str, dict[str, Any]]] = []
     for i, row in enumerate(rows):
         for name, value in zip(names, row, strict=True):
-            if _is_missing(value):
+            if is_missing(value):
                 raise InvalidArgumentError(
                     f"keys[{i}] has no value for {name!r} ({value!r}); every key of table "
                     f"{table!r} needs a value for each key attribute."
                 )
         try:
-            wire = serialize_key(dict(zip(names, row, strict=True)))
+            wire = to_key(dict(zip(names, row, strict=True)))
         except InvalidArgumentError as exc:
             raise InvalidArgumentError(f"keys[{i}]: {exc}") from None
         for name in names:
@@ -148,7 +145,7 @@ def _serialize_keys(
 
 
 def _projection(columns: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    """ProjectionExpression of the key attributes (always) and ``columns``."""
+    """Build the ProjectionExpression of the key attributes (always) and ``columns``."""
     if columns is None:
         return {}
     wanted = [columns] if isinstance(columns, str) else columns
@@ -168,6 +165,7 @@ def _projection(columns: Any, names: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
+@public
 def read_items(
     session: Any,
     table: str,
@@ -221,9 +219,11 @@ def read_items(
         Key columns first. ``df.attrs``: ``requested`` (keys given),
         ``duplicate_keys`` (of those, repeats), ``found``, ``missing_keys``
         (the keys not found, as dicts), ``consumed_capacity``, ``pages``
-        (BatchGetItem requests), ``retries`` (requests sent again: for
-        ``UnprocessedKeys``, and botocore's own retries of throttled or failed
-        requests), ``count``, ``scanned_count``, ``segments``.
+        (BatchGetItem requests answered), ``retries`` (requests sent again:
+        for ``UnprocessedKeys``, botocore's own retries of throttled or failed
+        requests, and ``resumed``: requests sent again after those gave up or
+        after an answer that was cut short), ``count``, ``scanned_count``,
+        ``segments``.
 
     Raises
     ------
@@ -231,19 +231,26 @@ def read_items(
         A key lacks a key attribute, names another attribute, has a value
         of the wrong type or a missing value; nothing was sent.
     IncompleteReadError
-        Keys were still unprocessed after every attempt, or the connection
-        failed; no partial frame is returned.
+        Keys were still unprocessed after every attempt, or throttling, a
+        failing connection or answers cut short outlasted every re-send;
+        no partial frame is returned, ``err.unread_keys`` lists the keys
+        not read.
 
     Examples
     --------
-    >>> df = read_items(session, "MyCrossAccountTable",             # doctest: +SKIP
-    ...                 [{"customer_id": "C-0001", "order_ts": "2026-03-02T10:00:00Z"},
+    >>> df = read_items(session, "MyCrossAccountTable",
+    ...                 [{"customer_id": "C-0001", "order_ts": "2026-03-05T19:55:00Z"},
     ...                  ("C-0002", "2026-04-01T08:30:00Z")], columns=["total"])
-    >>> df.attrs["missing_keys"]                                    # doctest: +SKIP
-    []
+    >>> df.columns.tolist(), len(df)
+    (['customer_id', 'order_ts', 'total'], 1)
+    >>> df.attrs["missing_keys"]
+    [{'customer_id': 'C-0002', 'order_ts': '2026-04-01T08:30:00Z'}]
     """
+    check_session(session, "xn.read_items")
     if not isinstance(consistent, (bool, np.bool_)):
         raise InvalidArgumentError(f"consistent must be True or False, not {consistent!r}.")
+    check_bool("flatten", flatten)
+    check_choice("numbers", numbers, ("auto", "decimal", "float"))
     ref = parse_table(table)
     name = str(ref)
     schema = key_schema_for(session, ref, key_schema)
@@ -259,52 +266,65 @@ def read_items(
         distinct.setdefault(canonical_key(wire, names), i)
     order = list(distinct)
 
-    ddb = client(session, "dynamodb")
-    found: dict[tuple[Any, ...], dict[str, Any]] = {}
+    ddb = dynamodb_client(session)
+    stats = ReadStats()
+    # A key's answer: its item, or None when a complete answer (one with
+    # Responses) to a request that held the key neither returned it nor
+    # gave it back as unprocessed. Nothing else makes a key "missing":
+    # a key without an answer is re-sent, or the read raises.
+    answered: dict[tuple[Any, ...], dict[str, Any] | None] = {}
     capacity = 0.0
-    requests = 0
     retries = 0
     entry_base: dict[str, Any] = dict(projection)
     if consistent:
         entry_base["ConsistentRead"] = True
+
+    def unread() -> list[dict[str, Any]]:
+        return [dict(zip(names, rows[distinct[k]], strict=True)) for k in order
+                if k not in answered]
+
     for start in range(0, len(order), BATCH_SIZE):
-        pending = [wire_keys[distinct[k]] for k in order[start : start + BATCH_SIZE]]
+        pending = order[start : start + BATCH_SIZE]
         attempt = 0
         while pending:
             attempt += 1
-            try:
-                response = ddb.batch_get_item(
-                    RequestItems={ref.request_name: {**entry_base, "Keys": pending}},
-                    ReturnConsumedCapacity="TOTAL",
-                )
-            except ClientError as exc:
-                raise translate_client_error(
-                    exc, table=name, what=f"BatchGetItem on table {name!r}"
-                ) from exc
-            except BotoCoreError as exc:
-                raise IncompleteReadError(
-                    f"BatchGetItem on table {name!r} failed after {len(found):,} of "
-                    f"{len(order):,} keys were read: {exc}. Nothing partial is returned; "
-                    "retry the call.",
-                    operation="BatchGetItem",
-                    table=name,
-                ) from exc
-            requests += 1
+            response = request(
+                ddb.batch_get_item,
+                {
+                    "RequestItems": {ref.request_name: {
+                        **entry_base, "Keys": [wire_keys[distinct[k]] for k in pending],
+                    }},
+                    "ReturnConsumedCapacity": "TOTAL",
+                },
+                table=name, stats=stats, operation="BatchGetItem", unread_keys=unread,
+            )
+            stats.pages += 1
             retries += int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
             for cc in response.get("ConsumedCapacity") or []:
                 capacity += float(cc.get("CapacityUnits", 0.0) or 0.0)
-            for items in (response.get("Responses") or {}).values():
-                for item in items:
-                    found[canonical_key(item, names)] = item
-            pending = [
-                key
+            returned = {
+                canonical_key(item, names): item
+                for items in response["Responses"].values()
+                for item in items
+            }
+            unprocessed = {
+                canonical_key(key, names)
                 for entry in (response.get("UnprocessedKeys") or {}).values()
                 for key in entry.get("Keys", [])
-            ]
+            }
+            still: list[tuple[Any, ...]] = []
+            for k in pending:
+                if k in returned:
+                    answered[k] = returned[k]
+                elif k in unprocessed:
+                    still.append(k)
+                else:
+                    answered[k] = None  # answered: not found
+            pending = still
             if not pending:
                 break
             if attempt > UNPROCESSED.retries:
-                remaining = len(pending) + max(0, len(order) - (start + BATCH_SIZE))
+                remaining = len(order) - len(answered)
                 raise IncompleteReadError(
                     f"BatchGetItem on table {name!r}: {len(pending):,} keys were still "
                     f"unprocessed after {attempt} requests ({remaining:,} of the "
@@ -314,12 +334,20 @@ def read_items(
                     "returned.",
                     operation="BatchGetItem",
                     table=name,
+                    unread_keys=unread(),
                 )
             retries += 1
             UNPROCESSED.sleep(attempt)
 
-    ordered = [found[k] for k in order if k in found]
-    missing = [dict(zip(names, rows[distinct[k]], strict=True)) for k in order if k not in found]
+    if len(answered) != len(order):  # pragma: no cover - every batch ends answered or raises
+        raise IncompleteReadError(
+            f"BatchGetItem on table {name!r}: {len(order) - len(answered):,} keys got no "
+            "answer. Nothing partial is returned; retry the call.",
+            operation="BatchGetItem", table=name, unread_keys=unread(),
+        )
+    ordered = [item for k in order if (item := answered[k]) is not None]
+    missing = [dict(zip(names, rows[distinct[k]], strict=True)) for k in order
+               if answered[k] is None]
     builder.add_items(ordered)
     df = builder.to_frame()
     if columns is not None and len(df.columns):
@@ -331,9 +359,10 @@ def read_items(
             "consumed_capacity": capacity,
             "scanned_count": len(ordered),
             "count": len(ordered),
-            "pages": requests,
+            "pages": stats.pages,
             "segments": 1,
-            "retries": retries,
+            "retries": retries + stats.resumed,
+            "resumed": stats.resumed,
             "requested": len(rows),
             "duplicate_keys": len(rows) - len(order),
             "found": len(ordered),

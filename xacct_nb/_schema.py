@@ -10,13 +10,17 @@ from __future__ import annotations
 import re
 import threading
 import weakref
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError, NoCredentialsError
 
 from ._clients import client
 from ._errors import ConfigurationError, InvalidArgumentError, translate_client_error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 TABLE_ARN_RE = re.compile(
     r"^arn:(aws[a-z-]*):dynamodb:([a-z0-9-]+):(\d{12}):table/([A-Za-z0-9_.-]{3,255})$"
@@ -100,8 +104,8 @@ class KeySchema:
         return self.indexes[index]
 
     @classmethod
-    def from_description(cls, desc: dict[str, Any]) -> KeySchema:
-        def keys(schema: list[dict[str, str]]) -> tuple[str, str | None]:
+    def from_description(cls, desc: Mapping[str, Any]) -> KeySchema:
+        def keys(schema: Sequence[Mapping[str, Any]]) -> tuple[str, str | None]:
             part = next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
             sort = next((k["AttributeName"] for k in schema if k["KeyType"] == "RANGE"), None)
             return part, sort
@@ -124,7 +128,14 @@ class KeySchema:
 
     @classmethod
     def coerce(cls, value: Any) -> KeySchema:
-        """Accept a KeySchema, ``"pk"``, ``("pk", "sk")`` or ``{"partition": ..., "sort": ...}``."""
+        """Accept a KeySchema, ``"pk"``, ``("pk", "sk")`` or ``{"partition": ..., "sort": ...}``.
+
+        The dict may also give the key types, ``"types": {"pk": "S", "sk": "N"}``
+        (``S``, ``N`` or ``B``): key values are then checked before sending.
+
+        >>> KeySchema.coerce({"partition": "pk", "types": {"pk": "N"}}).attribute_types
+        {'pk': 'N'}
+        """
         if isinstance(value, KeySchema):
             return value
         if isinstance(value, str):
@@ -134,7 +145,15 @@ class KeySchema:
         ):
             return cls(partition=value[0], sort=value[1] if len(value) == 2 else None)
         if isinstance(value, dict) and isinstance(value.get("partition"), str):
-            return cls(partition=value["partition"], sort=value.get("sort"))
+            types = value.get("types") or {}
+            if not isinstance(types, dict) or not all(
+                isinstance(k, str) and t in ("S", "N", "B") for k, t in types.items()
+            ):
+                raise InvalidArgumentError(
+                    f"key_schema types={types!r} must map key names to 'S', 'N' or 'B'."
+                )
+            return cls(partition=value["partition"], sort=value.get("sort"),
+                       attribute_types=dict(types))
         raise InvalidArgumentError(
             f"key_schema={value!r} is not understood: pass the partition key name, "
             "a (partition, sort) tuple, or {'partition': ..., 'sort': ...}."
@@ -152,7 +171,8 @@ def describe(session: Any, table: TableRef, *, refresh: bool = False) -> KeySche
         if not refresh and str(table) in per_session:
             return per_session[str(table)]
     try:
-        desc = client(session, "dynamodb").describe_table(TableName=table.request_name)["Table"]
+        ddb: DynamoDBClient = client(session, "dynamodb")
+        desc = ddb.describe_table(TableName=table.request_name)["Table"]
     except ClientError as exc:
         raise translate_client_error(exc, table=str(table), what=f"DescribeTable of {str(table)!r}") from None
     except NoCredentialsError:
@@ -167,14 +187,14 @@ def describe(session: Any, table: TableRef, *, refresh: bool = False) -> KeySche
 
 
 def key_schema_for(session: Any, table: TableRef, key_schema: Any = None) -> KeySchema:
-    """The given ``key_schema`` if any, else DescribeTable's (cached)."""
+    """Return the given ``key_schema`` if any, else DescribeTable's (cached)."""
     if key_schema is not None:
         return KeySchema.coerce(key_schema)
     return describe(session, table)
 
 
 def frame_keys(schema: KeySchema, index: str | None, columns: Any) -> tuple[str, ...]:
-    """The key attributes a frame puts first: the table's, then the index's, within ``columns``."""
+    """Return the key attributes a frame puts first: the table's, the index's, within ``columns``."""
     names = list(schema.key_names)
     if index is not None:
         part, sort, _ = schema.indexes.get(index, (None, None, None))

@@ -22,21 +22,27 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.session
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.utils import parse_timestamp
 
 from ._clients import client
 from ._engine import current_kernel
 from ._errors import (
     AssumeRoleError,
     ConfigurationError,
+    EndpointError,
     InvalidArgumentError,
     translate_client_error,
 )
+from ._validate import check_int, check_session, check_str, check_tags, foreign_error, public
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mypy_boto3_sts import STSClient
 
 logger = logging.getLogger("xacct_nb")
 
@@ -64,7 +70,7 @@ def parse_role_arn(role_arn: str) -> tuple[str, str]:
     match = ROLE_ARN_RE.match(role_arn) if isinstance(role_arn, str) else None
     if not match:
         raise InvalidArgumentError(
-            f"{role_arn!r} is not a role ARN: expected "
+            f"role_arn={role_arn!r} is not a role ARN: expected "
             "'arn:aws:iam::<12-digit account id>:role/<role name>', e.g. "
             "'arn:aws:iam::222222222222:role/DynamoDBReaderRoleForAccountA'."
         )
@@ -111,7 +117,7 @@ def _check_duration(duration_seconds: int | None) -> int | None:
 
 
 def _derived_botocore_session(source: boto3.Session, region: str) -> botocore.session.Session:
-    """A fresh botocore session with the source's configuration (profile, files, region).
+    """Return a fresh botocore session with the source's configuration (profile, files, region).
 
     Copying the configuration keeps endpoint settings (``endpoint_url`` in a
     profile, ``AWS_ENDPOINT_URL*``) that make the same code work against the
@@ -130,7 +136,7 @@ def _derived_botocore_session(source: boto3.Session, region: str) -> botocore.se
 
 
 def _now() -> datetime:
-    """The clock refreshes are scheduled by (tests replace it to travel in time)."""
+    """Return the time refreshes are scheduled by (tests replace it to travel in time)."""
     return datetime.now(UTC)
 
 
@@ -148,13 +154,15 @@ class _AutoRefreshingCredentials(RefreshableCredentials):
     elapsed time, never to the number of requests.
     """
 
+    _expiry_time: datetime  # botocore's own state, which botocore-stubs leave out
+
     def __init__(self, metadata: dict[str, str], refresh_using: Callable[[], dict[str, str]],
                  method: str) -> None:
         super().__init__(
             access_key=metadata["access_key"],
             secret_key=metadata["secret_key"],
             token=metadata["token"],
-            expiry_time=self._expiry_datetime(metadata["expiry_time"]),
+            expiry_time=parse_timestamp(metadata["expiry_time"]),
             refresh_using=self._rescaling(refresh_using),
             method=method,
             time_fetcher=_clock,
@@ -164,7 +172,7 @@ class _AutoRefreshingCredentials(RefreshableCredentials):
     def _rescaling(self, fetch: Callable[[], dict[str, str]]) -> Callable[[], dict[str, str]]:
         def refresh() -> dict[str, str]:
             metadata = fetch()
-            self._set_margins(self._expiry_datetime(metadata["expiry_time"]))
+            self._set_margins(parse_timestamp(metadata["expiry_time"]))
             return metadata
 
         return refresh
@@ -211,7 +219,7 @@ def _mfa_session(
     mfa_token: str | Callable[[], str] | None,
     duration: int,
 ) -> boto3.Session:
-    """An MFA-backed session of the source identity (``sts:GetSessionToken``), asked once.
+    """Return an MFA-backed session of the source identity (``sts:GetSessionToken``), asked once.
 
     Cached per source session and device while it has more than 5 minutes
     left, so assuming several roles, and every hourly role refresh, reuse it.
@@ -228,7 +236,7 @@ def _mfa_session(
         raise InvalidArgumentError(
             f"The MFA code for {mfa_serial} must be six digits (got {len(code)} characters)."
         )
-    sts = client(source, "sts", region_name=region)
+    sts: STSClient = client(source, "sts", region_name=region)
     try:
         creds = sts.get_session_token(
             SerialNumber=mfa_serial, TokenCode=code, DurationSeconds=duration
@@ -282,7 +290,7 @@ def _is_role_session(source: boto3.Session, region: str) -> bool:
 def _explain_assume_failure(
     err: Any, role_arn: str, external_id: str | None, mfa: bool
 ) -> str:
-    """The likely cause of an AssumeRole failure, from AWS's code and message."""
+    """Return the likely cause of an AssumeRole failure, from AWS's code and message."""
     code, message = getattr(err, "code", ""), getattr(err, "aws_message", "") or str(err)
     if "role chaining" in message:
         return (
@@ -329,6 +337,7 @@ def _explain_assume_failure(
     )
 
 
+@public
 def assume_role(
     role_arn: str,
     external_id: str | None = None,
@@ -384,19 +393,43 @@ def assume_role(
     -------
     boto3.Session
 
-    >>> session = assume_role(                      # doctest: +SKIP
+    >>> session = assume_role(
     ...     "arn:aws:iam::222222222222:role/DynamoDBReaderRoleForAccountA",
-    ...     external_id="xacct-sandbox-external-id")
-    >>> whoami(session)["Account"]                  # doctest: +SKIP
+    ...     external_id="xacct-sandbox-external-id",
+    ...     source_session=sb.analyst_session())  # default: the usual boto3 credential chain
+    >>> whoami(session)["Account"]
     '222222222222'
     """
     parse_role_arn(role_arn)
+    if source_session is not None:
+        check_session(source_session, "xn.assume_role", name="source_session")
+    check_str("region_name", region_name, optional=True, pattern=r"[a-z0-9-]+",
+              what="a region name such as 'us-east-1'")
+    check_str("mfa_serial", mfa_serial, optional=True, min_len=9, max_len=256,
+              pattern=r"[\w+=/:,.@-]+",
+              what="an MFA device ARN such as 'arn:aws:iam::111111111111:mfa/analyst'")
+    if mfa_token is not None and not (
+        isinstance(mfa_token, str) or callable(mfa_token)
+        or (isinstance(mfa_token, int) and not isinstance(mfa_token, bool))
+    ):
+        raise InvalidArgumentError(
+            f"mfa_token must be a six-digit code (a str) or a function returning one, "
+            f"not {mfa_token!r}."
+        )
+    check_str("source_identity", source_identity, optional=True, min_len=2, max_len=64,
+              pattern=r"[\w+=,.@-]+",
+              what="a string of 2 to 64 letters, digits and + = , . @ - _")
+    tags = check_tags(tags)
+    check_int("mfa_duration_seconds", mfa_duration_seconds, 900, 129600)
     name = _check_session_name(session_name) if session_name is not None else default_session_name()
     duration = _check_duration(duration_seconds)
     if external_id is not None and (
         not isinstance(external_id, str) or not 2 <= len(external_id) <= 1224
     ):
-        raise InvalidArgumentError("external_id must be a string of 2 to 1224 characters.")
+        raise InvalidArgumentError(
+            "external_id must be a string of 2 to 1224 characters, not a "
+            f"{type(external_id).__name__} of that length (its value is not shown)."
+        )
     if mfa_token is not None and mfa_serial is None:
         raise InvalidArgumentError(
             "mfa_token was given without mfa_serial: pass the MFA device ARN too, e.g. "
@@ -434,7 +467,7 @@ def assume_role(
         params["SourceIdentity"] = source_identity
     if tags:
         params["Tags"] = [{"Key": str(k), "Value": str(v)} for k, v in tags.items()]
-    sts = client(source, "sts", region_name=region)
+    sts: STSClient = client(source, "sts", region_name=region)
 
     def fetch() -> dict[str, str]:
         try:
@@ -459,6 +492,10 @@ def assume_role(
                 role_arn=role_arn,
             ) from None
         except BotoCoreError as exc:
+            unreachable = foreign_error(exc, f"AssumeRole of {role_arn}")
+            if isinstance(unreachable, EndpointError):
+                unreachable.role_arn = role_arn
+                raise unreachable from None
             raise AssumeRoleError(
                 f"Cannot reach STS to assume {role_arn}: {exc}",
                 operation="AssumeRole",
@@ -476,7 +513,8 @@ def assume_role(
 
     credentials = _AutoRefreshingCredentials(fetch(), fetch, "xacct-assume-role")
     core = _derived_botocore_session(source, region)
-    core._credentials = credentials  # botocore's documented way for custom refreshers
+    # botocore's documented way for custom refreshers (a private attribute: not in the stubs)
+    core._credentials = credentials  # type: ignore[attr-defined]
     session = boto3.Session(botocore_session=core)
     with _mfa_lock:
         _origins[session] = RoleOrigin(role_arn, source, external_id)
@@ -496,7 +534,7 @@ _origins: weakref.WeakKeyDictionary[Any, RoleOrigin] = weakref.WeakKeyDictionary
 
 
 def role_origin(session: Any) -> RoleOrigin | None:
-    """The role and source session behind a session made by :func:`assume_role`."""
+    """Return the role and source session behind a session made by :func:`assume_role`."""
     with _mfa_lock:
         return _origins.get(session)
 
@@ -512,13 +550,15 @@ def credentials_expiry(session: boto3.Session) -> datetime | None:
     return None
 
 
+@public
 def whoami(session: boto3.Session) -> dict[str, Any]:
     """Who ``session`` is: ``Account``, ``Arn``, ``UserId`` and (if known) ``Expiration``.
 
-    >>> whoami(session)                              # doctest: +SKIP
+    >>> whoami(session)
     {'Account': '222222222222', 'Arn': 'arn:aws:sts::222222222222:assumed-role/...',
-     'UserId': 'AROA...:xacct-me', 'Expiration': datetime.datetime(...)}
+     'UserId': 'AROA...:...', 'Expiration': datetime.datetime(...)}
     """
+    check_session(session, "xn.whoami")
     try:
         ident = client(session, "sts").get_caller_identity()
     except ClientError as exc:

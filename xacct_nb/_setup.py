@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -43,6 +44,7 @@ from . import _clients
 from ._cloudformation import templates, templates_json
 from ._errors import AwsError, InvalidArgumentError, XacctError, translate_client_error
 from ._plan_documents import ACCESS_MODES, PlanDocuments, normalize_policy, plan_fields
+from ._validate import check_bool, public
 
 __all__ = ["ACCESS_MODES", "Change", "SetupPlan", "normalize_policy", "setup_plan"]
 
@@ -154,7 +156,7 @@ class SetupPlan(PlanDocuments):
         ]
 
     def describe(self) -> str:
-        """The plan as readable text: per account, what will exist, with the JSON documents.
+        """Return the plan as readable text: per account, what will exist, with the JSON documents.
 
         ``print(plan)`` shows the same; in a notebook the plan renders as Markdown.
 
@@ -200,6 +202,7 @@ class SetupPlan(PlanDocuments):
         return "\n".join(out)
 
     # -- applying it --------------------------------------------------------------------
+    @public
     def apply(
         self, owner_admin_session: Any, requester_admin_session: Any, *, dry_run: bool = False
     ) -> list[Change]:
@@ -239,7 +242,7 @@ class SetupPlan(PlanDocuments):
             of a table's policy for 15 seconds after one.)
 
         >>> import xacct_nb as xn
-        >>> with xn.sandbox.start() as sb:                              # doctest: +SKIP
+        >>> with xn.sandbox.start() as sb:
         ...     plan = setup_plan(owner_account=sb.account_b, requester_account=sb.account_a,
         ...                       table=sb.table, region=sb.region, role_name="Analytics",
         ...                       requester_user="analyst")
@@ -248,6 +251,7 @@ class SetupPlan(PlanDocuments):
         owner 222222222222: create-role arn:aws:iam::222222222222:role/Analytics (trust policy, max session 3600 s)
         []
         """
+        check_bool("dry_run", dry_run)
         owner = _Side(self, "owner", owner_admin_session, self.owner_account)
         requester = _Side(self, "requester", requester_admin_session, self.requester_account)
         owner.check_account()
@@ -355,19 +359,21 @@ class SetupPlan(PlanDocuments):
             if not name:
                 continue
             arn = f"arn:aws:iam::{self.requester_account}:{kind}/{name}"
+            get: Callable[[], Any]
+            put: Callable[[], Any]
             if kind == "role":
                 exists = side.call(f"GetRole of role {name!r}",
-                                   lambda n=name: iam.get_role(RoleName=n), missing_ok=True)
-                get = lambda n=name: iam.get_role_policy(RoleName=n, PolicyName=policy_name)  # noqa: E731
-                put = lambda n=name: iam.put_role_policy(  # noqa: E731
-                    RoleName=n, PolicyName=policy_name, PolicyDocument=document)
+                                   partial(iam.get_role, RoleName=name), missing_ok=True)
+                get = partial(iam.get_role_policy, RoleName=name, PolicyName=policy_name)
+                put = partial(iam.put_role_policy, RoleName=name, PolicyName=policy_name,
+                              PolicyDocument=document)
                 option = "requester_role_name"
             else:
                 exists = side.call(f"GetUser of user {name!r}",
-                                   lambda n=name: iam.get_user(UserName=n), missing_ok=True)
-                get = lambda n=name: iam.get_user_policy(UserName=n, PolicyName=policy_name)  # noqa: E731
-                put = lambda n=name: iam.put_user_policy(  # noqa: E731
-                    UserName=n, PolicyName=policy_name, PolicyDocument=document)
+                                   partial(iam.get_user, UserName=name), missing_ok=True)
+                get = partial(iam.get_user_policy, UserName=name, PolicyName=policy_name)
+                put = partial(iam.put_user_policy, UserName=name, PolicyName=policy_name,
+                              PolicyDocument=document)
                 option = "requester_user"
             if exists is None:
                 raise AwsError(
@@ -377,8 +383,9 @@ class SetupPlan(PlanDocuments):
                     "(nothing was changed).",
                     code="NoSuchEntity", operation=f"Get{kind.title()}",
                 )
-            current = side.call(f"Get{kind.title()}Policy {policy_name} of {kind} {name!r}",
-                                lambda g=get: g()["PolicyDocument"], missing_ok=True)
+            found = side.call(f"Get{kind.title()}Policy {policy_name} of {kind} {name!r}",
+                              get, missing_ok=True)
+            current = None if found is None else found["PolicyDocument"]
             if normalize_policy(current) != normalize_policy(self.requester_policy):
                 steps.append((
                     side.change(f"put-{kind}-policy", arn,
@@ -418,17 +425,17 @@ class _Side:
     def __init__(self, plan: SetupPlan, side: str, session: Any, account: str) -> None:
         if session is None or not hasattr(session, "client"):
             raise InvalidArgumentError(
-                f"The {side}'s admin session must be a boto3.Session of account {account}, "
-                f"not {type(session).__name__}."
+                f"{side}_admin_session (the {side}'s admin session) must be a boto3.Session "
+                f"of account {account}, not {type(session).__name__}."
             )
         self.plan, self.side, self.session, self.account = plan, side, session, account
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[_clients.Service, Any] = {}
 
     @property
     def label(self) -> str:
         return f"account {'B' if self.side == 'owner' else 'A'} ({self.account})"
 
-    def client(self, service: str) -> Any:
+    def client(self, service: _clients.Service) -> Any:
         if service not in self._clients:
             self._clients[service] = _clients.client(
                 self.session, service, region_name=self.plan.region)

@@ -42,9 +42,11 @@ prefix (and ``s3:ListBucket`` to find an export from a URL alone):
 "bucket owner enforced" (the default for new buckets) the exported files
 belong to account A.
 
->>> snap = export_snapshot(conn.session, conn.table, "analyst-exports",   # doctest: +SKIP
+>>> snap = export_snapshot(conn.session, conn.table, "analyst-exports",
 ...                        prefix="orders", bucket_owner="111111111111")
->>> df = read_snapshot(conn.source_session, snap)                        # doctest: +SKIP
+>>> df = read_snapshot(conn.source_session, snap)
+>>> len(df), df.attrs["consumed_capacity"]
+(3000, 0.0)
 """
 
 from __future__ import annotations
@@ -87,6 +89,13 @@ from ._errors import (
     translate_client_error,
 )
 from ._schema import key_schema_for, parse_table
+from ._validate import (
+    check_bool,
+    check_optional_bool,
+    check_session,
+    check_str,
+    public,
+)
 
 __all__ = [
     "ExportTimeoutError",
@@ -169,7 +178,7 @@ class Snapshot:
 
     @classmethod
     def from_description(cls, desc: dict[str, Any], session: Any = None) -> Snapshot:
-        """From an ``ExportDescription`` (``DescribeExport`` / ``ExportTableToPointInTime``)."""
+        """Build one from an ``ExportDescription`` (of DescribeExport, ExportTableToPointInTime)."""
         return cls(
             export_arn=desc["ExportArn"],
             status=desc.get("ExportStatus", "IN_PROGRESS"),
@@ -216,7 +225,7 @@ class Snapshot:
         return self.status in ("COMPLETED", "FAILED")
 
     def refresh(self) -> Snapshot:
-        """``DescribeExport`` again: a new :class:`Snapshot` with the current status."""
+        """Call ``DescribeExport`` again: return a new :class:`Snapshot` with the current status."""
         if self.session is None:
             raise InvalidArgumentError(
                 "This Snapshot has no session to ask DynamoDB with: use "
@@ -306,6 +315,7 @@ def _export_error(exc: ClientError, table_arn: str, bucket: str, prefix: str | N
     return err
 
 
+@public
 def export_snapshot(
     session: Any,
     table: str,
@@ -356,13 +366,21 @@ def export_snapshot(
 
     Examples
     --------
-    >>> snap = export_snapshot(conn.session, conn.table, "analyst-exports",   # doctest: +SKIP
+    >>> snap = export_snapshot(conn.session, conn.table, "analyst-exports",
     ...                        prefix="orders", bucket_owner="111111111111")
-    >>> snap.status, snap.item_count                                          # doctest: +SKIP
+    >>> snap.status, snap.item_count
     ('COMPLETED', 3000)
     """
-    if progress not in (None, True, False):
-        raise InvalidArgumentError(f"progress must be None, True or False, not {progress!r}.")
+    check_session(session, "xn.export_snapshot")
+    check_optional_bool("progress", progress)
+    check_bool("wait", wait)
+    check_str("prefix", prefix, optional=True, min_len=0)
+    check_str("client_token", client_token, optional=True, max_len=64)
+    if export_time is not None and not isinstance(export_time, datetime):
+        raise InvalidArgumentError(
+            f"export_time must be a datetime within the table's point-in-time recovery window "
+            f"(or None for now), not {export_time!r}."
+        )
     if not isinstance(bucket, str) or not bucket:
         raise InvalidArgumentError(f"bucket must be an S3 bucket name, not {bucket!r}.")
     if bucket_owner is not None and not re.fullmatch(r"\d{12}", str(bucket_owner)):
@@ -397,12 +415,16 @@ def export_snapshot(
     return snapshot.wait(timeout=timeout, progress=progress) if wait else snapshot
 
 
+@public
 def describe_snapshot(session: Any, export_arn: str) -> Snapshot:
-    """The export ``export_arn`` as ``DescribeExport`` reports it now.
+    """Describe the export ``export_arn`` as ``DescribeExport`` reports it now.
 
-    >>> describe_snapshot(conn.session, snap.export_arn).status     # doctest: +SKIP
+    Examples
+    --------
+    >>> describe_snapshot(conn.session, snap.export_arn).status
     'COMPLETED'
     """
+    check_session(session, "xn.describe_snapshot")
     if not isinstance(export_arn, str) or not _EXPORT_ARN_RE.match(export_arn):
         raise InvalidArgumentError(
             f"{export_arn!r} is not an export ARN: expected "
@@ -530,7 +552,7 @@ def _parse_url(url: str) -> tuple[str, str]:
     match = re.fullmatch(r"s3://([^/]+)/?(.*)", url.strip()) if isinstance(url, str) else None
     if not match:
         raise InvalidArgumentError(
-            f"{url!r} is not an export location: pass a Snapshot or "
+            f"snapshot={url!r} is not an export location: pass a Snapshot or "
             "'s3://BUCKET/PREFIX/AWSDynamoDB/EXPORT_ID/' (or the manifest-summary.json in it, "
             "or 's3://BUCKET/PREFIX/' for the latest export there)."
         )
@@ -538,7 +560,7 @@ def _parse_url(url: str) -> tuple[str, str]:
 
 
 def _latest_export(s3: Any, bucket: str, prefix: str) -> str:
-    """The folder of the most recent export under ``prefix`` (ids start with a timestamp)."""
+    """Find the folder of the most recent export under ``prefix`` (ids start with a timestamp)."""
     base = f"{prefix.strip('/')}/AWSDynamoDB/" if prefix.strip("/") else "AWSDynamoDB/"
     folders: list[str] = []
     try:
@@ -556,7 +578,7 @@ def _latest_export(s3: Any, bucket: str, prefix: str) -> str:
 
 
 def _resolve(key: str, folder: str) -> str:
-    """A key from a manifest, made absolute: manifests may name keys without the prefix."""
+    """Make a key from a manifest absolute: manifests may name keys without the prefix."""
     base = folder[: folder.index("AWSDynamoDB/")] if "AWSDynamoDB/" in folder else ""
     if not base or key.startswith(base):
         return key
@@ -566,7 +588,7 @@ def _resolve(key: str, folder: str) -> str:
 
 
 def _location(s3: Any, snapshot: Any) -> tuple[str, str]:
-    """(bucket, key of manifest-summary.json) of a Snapshot or an s3:// URL."""
+    """Return (bucket, key of manifest-summary.json) of a Snapshot or an s3:// URL."""
     if isinstance(snapshot, Snapshot):
         if snapshot.status != "COMPLETED":
             raise InvalidArgumentError(
@@ -589,7 +611,7 @@ def _table_of(snapshot: Any) -> str:
 
 
 def snapshot_files(session: Any, snapshot: Snapshot | str) -> tuple[dict[str, Any], list[SnapshotFile]]:
-    """The export's summary manifest and its data files, from the manifests.
+    """Read the export's summary manifest and list its data files, from the manifests.
 
     Parameters
     ----------
@@ -605,10 +627,17 @@ def snapshot_files(session: Any, snapshot: Snapshot | str) -> tuple[dict[str, An
     (dict, list of SnapshotFile)
         ``manifest-summary.json`` as a dict, and one entry per data file.
 
-    >>> summary, files = snapshot_files(conn.source_session, snap)    # doctest: +SKIP
-    >>> summary["itemCount"], len(files)                              # doctest: +SKIP
+    Examples
+    --------
+    >>> summary, files = snapshot_files(conn.source_session, snap)
+    >>> summary["itemCount"], len(files)
     (3000, 3)
     """
+    if not isinstance(snapshot, (Snapshot, str)):
+        raise InvalidArgumentError(
+            "snapshot must be a Snapshot (from xn.export_snapshot) or the s3:// URL of an "
+            f"export ('s3://BUCKET/PREFIX/AWSDynamoDB/EXPORT_ID/'), not {snapshot!r}."
+        )
     s3 = client(session, "s3")
     bucket, summary_key = _location(s3, snapshot)
     folder = summary_key[: -len("manifest-summary.json")]
@@ -640,7 +669,7 @@ def snapshot_files(session: Any, snapshot: Snapshot | str) -> tuple[dict[str, An
 
 
 def _item_lines(lines: Sequence[bytes]) -> RawItems | list[Any]:
-    """A batch of ``{"Item": {...}}`` lines as one page for the parser."""
+    """Turn a batch of ``{"Item": {...}}`` lines into one page for the parser."""
     inner = []
     for line in lines:
         match = _ITEM_LINE.match(line)
@@ -671,11 +700,11 @@ def _project(items: Any, columns: Sequence[str] | None) -> Any:
 def _file_batches(
     s3: Any, file: SnapshotFile, columns: Sequence[str] | None, stop: threading.Event | None
 ) -> Iterator[Any]:
-    """The items of one data file, in batches of :data:`BATCH_LINES` lines."""
+    """Yield the items of one data file, in batches of :data:`BATCH_LINES` lines."""
     body = _get(s3, file.bucket, file.key)
     try:
         with gzip.GzipFile(fileobj=body) as raw:
-            stream = io.BufferedReader(raw, buffer_size=1 << 20)  # type: ignore[arg-type]
+            stream = io.BufferedReader(raw, buffer_size=1 << 20)
             batch: list[bytes] = []
             for line in stream:
                 if stop is not None and stop.is_set():
@@ -697,7 +726,7 @@ def _file_batches(
 
 
 def check_columns(columns: Any) -> list[str] | None:
-    """``columns=`` as a list of attribute names (``None`` for all); raise if malformed."""
+    """Return ``columns=`` as a list of attribute names (``None`` for all); raise if malformed."""
     if columns is None:
         return None
     names = [columns] if isinstance(columns, str) else list(columns)
@@ -711,7 +740,7 @@ def check_columns(columns: Any) -> list[str] | None:
 def snapshot_key_names(
     snapshot: Any, key_names: Any, columns: Sequence[str] | None
 ) -> tuple[str, ...]:
-    """The key attributes a snapshot's frame puts first (given, or from DescribeTable)."""
+    """Return the key attributes a snapshot's frame puts first (given, or from DescribeTable)."""
     if key_names is not None:
         names = (key_names,) if isinstance(key_names, str) else tuple(key_names)
     elif isinstance(snapshot, Snapshot) and snapshot.session is not None:
@@ -752,6 +781,7 @@ def read_snapshot_file(
     return builder.to_frame()
 
 
+@public
 def read_snapshot(
     session: Any,
     snapshot: Snapshot | str,
@@ -803,11 +833,13 @@ def read_snapshot(
 
     Examples
     --------
-    >>> df = read_snapshot(conn.source_session, snap)               # doctest: +SKIP
-    >>> len(df) == snap.item_count                                   # doctest: +SKIP
+    >>> df = read_snapshot(conn.source_session, snap)
+    >>> len(df) == snap.item_count
     True
     """
+    check_session(session, "xn.read_snapshot")
     check_read_args(numbers, None, chunksize, progress)
+    check_bool("flatten", flatten)
     names = check_columns(columns)
     summary, files = snapshot_files(session, snapshot)
     keys = snapshot_key_names(snapshot, key_names, names)

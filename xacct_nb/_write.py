@@ -1,7 +1,9 @@
 """DataFrames into DynamoDB tables with BatchWriteItem.
 
 A write travels one way: DataFrame -> wire values, column by column
-(:func:`to_attribute_value` is the one conversion rule) -> items, checked
+(:func:`xacct_nb._encode.to_attribute_value`, the package's one value
+encoder, is the rule; numeric and boolean columns take a vectorized path that
+gives the same values) -> items, checked
 before anything is sent -> duplicates resolved over the whole frame (the
 last row of a key wins) -> batches of 25 put requests -> ``UnprocessedItems``
 re-sent with exponential backoff and full jitter -> :class:`WriteReport`.
@@ -46,29 +48,26 @@ leaves the table as one put does.
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 import logging
-import math
-import numbers
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ._clients import client
 from ._decode import gc_paused
-from ._engine import UNPROCESSED, interactive
+from ._encode import short_repr, to_attribute_value
+from ._engine import UNPROCESSED, ReadStats, dynamodb_client, interactive, request
 from ._errors import IncompleteWriteError, InvalidArgumentError, XacctError, translate_client_error
 from ._read_items import canonical_key
 from ._schema import KeySchema, key_schema_for, parse_table
+from ._validate import check_session, public
 
-__all__ = ["WriteReport", "item_size", "to_attribute_value", "write_frame"]
+__all__ = ["WriteReport", "item_size", "write_frame"]
 
 logger = logging.getLogger("xacct_nb")
 
@@ -86,254 +85,6 @@ CLIENT_CONFIG: dict[str, Any] = {}
 PER_BATCH_ERRORS = frozenset({"AccessDeniedException", "ValidationException"})
 
 _KEY_TYPE_NAMES = {"S": "string", "N": "number", "B": "binary"}
-_MAX_NUMBER = 10**126
-_FLOAT_MAX = 1e126
-_FLOAT_MIN = 1e-130
-_ACCEPTED = (
-    "str, int, float, Decimal, bool, bytes, datetime/date/Timestamp, timedelta, "
-    "list/tuple, dict with str keys, or a set of str, numbers or bytes"
-)
-_NUMBER_LIMITS = (
-    "DynamoDB numbers have at most 38 significant digits and a magnitude "
-    "from 1E-130 to 9.99E+125"
-)
-
-
-class _Rejected(XacctError):
-    """A value (or row) that cannot be written; the message is the reason."""
-
-
-# ---------------------------------------------------------------------------
-# Values
-# ---------------------------------------------------------------------------
-
-
-def to_attribute_value(value: Any) -> dict[str, Any] | None:
-    """Convert one cell to a DynamoDB attribute value (low-level wire form).
-
-    This is the rule :func:`write_frame` applies to every cell.
-
-    Parameters
-    ----------
-    value : Any
-        * ``str`` (and ``numpy.str_``) -> ``S`` (the empty string too);
-        * ``bool`` / ``numpy.bool_`` -> ``BOOL`` (checked before integers);
-        * Python / numpy integers -> ``N``, exactly (also beyond int64);
-        * floats (Python, numpy float16/32/64) -> ``N`` written as their
-          shortest round-trip text (``0.1`` -> ``"0.1"``, ``1e-07`` ->
-          ``"1e-07"``), so reading it back gives the same float and
-          ``numbers="decimal"`` gives ``Decimal("0.1")``;
-        * ``Decimal`` -> ``N``, exactly;
-        * ``bytes`` / ``bytearray`` / ``memoryview`` -> ``B``;
-        * ``datetime`` / ``pandas.Timestamp`` / ``numpy.datetime64`` / ``date``
-          / ``time`` -> ``S`` in ISO 8601 (``isoformat()``: an aware value keeps
-          its offset, a naive one is written as it is, without a zone);
-        * ``timedelta`` / ``pandas.Timedelta`` / ``numpy.timedelta64`` -> ``S``,
-          an ISO 8601 duration (``"P1DT2H0M3S"``, ``pandas.Timedelta.isoformat``),
-          which ``pd.Timedelta(text)`` reads back;
-        * ``list`` / ``tuple`` / 1-d ``numpy.ndarray`` -> ``L``; ``dict`` (str
-          keys) -> ``M``, recursively;
-        * ``set`` / ``frozenset`` -> ``SS`` / ``NS`` / ``BS`` by member type.
-
-    Returns
-    -------
-    dict or None
-        The wire form, e.g. ``{"N": "0.1"}``; None when the value is missing
-        and the attribute is left out of the item: ``None``, NaN, ``pd.NA``,
-        ``NaT``, ``Decimal("NaN")`` and empty sets (DynamoDB rejects empty
-        sets). Inside lists and maps a missing value is written as ``NULL``.
-
-    Raises
-    ------
-    InvalidArgumentError
-        The value cannot be stored: infinity, a number beyond DynamoDB's
-        range or 38 significant digits, a set mixing member types (or of
-        booleans, or holding a missing value), a map with non-str keys, or
-        an unsupported type.
-
-    Examples
-    --------
-    >>> to_attribute_value(0.1)
-    {'N': '0.1'}
-    >>> to_attribute_value(2**70)
-    {'N': '1180591620717411303424'}
-    >>> to_attribute_value({"tags": {"b", "a"}, "when": pd.Timestamp("2026-03-01")})
-    {'M': {'tags': {'SS': ['a', 'b']}, 'when': {'S': '2026-03-01T00:00:00'}}}
-    >>> to_attribute_value(float("nan")) is None
-    True
-    >>> to_attribute_value([None, 1])
-    {'L': [{'NULL': True}, {'N': '1'}]}
-    """
-    try:
-        return _convert(value, True)
-    except _Rejected as exc:
-        raise InvalidArgumentError(str(exc)) from None
-    except (TypeError, ValueError, ArithmeticError, OverflowError) as exc:
-        raise InvalidArgumentError(_unexpected(value, exc)) from exc
-
-
-def _unexpected(value: Any, exc: BaseException) -> str:
-    return f"{type(value).__name__} {_short(value)} cannot be converted ({type(exc).__name__}: {exc})"
-
-
-def _missing(top: bool) -> dict[str, Any] | None:
-    return None if top else {"NULL": True}
-
-
-def _int_text(v: int) -> str:
-    if -_MAX_NUMBER < v < _MAX_NUMBER:
-        s = str(v)
-        if len(s.lstrip("-").rstrip("0")) <= 38:
-            return s
-    raise _Rejected(f"the integer {_short(v)} cannot be stored; {_NUMBER_LIMITS}")
-
-
-def _float_text(v: float, text: str | None = None) -> str:
-    a = abs(v)
-    if a == math.inf:
-        raise _Rejected(
-            f"{v!r} cannot be stored: DynamoDB has no infinity (use None for a missing value)"
-        )
-    if a >= _FLOAT_MAX or 0 < a < _FLOAT_MIN:
-        raise _Rejected(f"the number {v!r} cannot be stored; {_NUMBER_LIMITS}")
-    return repr(v) if text is None else text
-
-
-def _decimal_text(d: Decimal) -> str | None:
-    if d.is_nan():
-        return None
-    if d.is_infinite():
-        raise _Rejected(
-            f"{d!r} cannot be stored: DynamoDB has no infinity (use None for a missing value)"
-        )
-    if d.is_zero():
-        return "0"
-    digits = d.as_tuple().digits
-    first = next(i for i, x in enumerate(digits) if x)
-    last = len(digits) - next(i for i, x in enumerate(reversed(digits)) if x)
-    if last - first > 38 or not -130 <= d.adjusted() <= 125:
-        raise _Rejected(f"the number {_short(d)} cannot be stored; {_NUMBER_LIMITS}")
-    return str(d)
-
-
-def _short(v: Any, limit: int = 60) -> str:
-    """A short repr for messages (never fails, even for ints too long for str())."""
-    if isinstance(v, int) and v.bit_length() > 200:
-        return f"<int of about {int(v.bit_length() * math.log10(2)) + 1} digits>"
-    try:
-        text = repr(v)
-    except Exception:  # noqa: BLE001 - a message must not fail
-        text = f"<{type(v).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _convert(v: Any, top: bool) -> dict[str, Any] | None:  # noqa: C901 - one dispatch table
-    t = type(v)
-    # The common exact types first (the hot path of object columns).
-    if t is str:
-        return {"S": v}
-    if t is int:
-        return {"N": _int_text(v)}
-    if t is float:
-        if v != v:
-            return _missing(top)
-        return {"N": _float_text(v)}
-    if t is bool:
-        return {"BOOL": v}
-    if t is dict:
-        return _convert_map(v)
-    if t is list or t is tuple:
-        return _convert_list(v)
-    if v is None or v is pd.NA or v is pd.NaT:
-        return _missing(top)
-    if isinstance(v, (bool, np.bool_)):
-        return {"BOOL": bool(v)}
-    # numpy's datetime64 / timedelta64 are numpy integers: before Integral.
-    if isinstance(v, np.datetime64):
-        return _missing(top) if np.isnat(v) else {"S": pd.Timestamp(v).isoformat()}
-    if isinstance(v, np.timedelta64):
-        return _missing(top) if np.isnat(v) else {"S": pd.Timedelta(v).isoformat()}
-    if isinstance(v, numbers.Integral):  # numpy integers, int subclasses
-        return {"N": _int_text(int(v))}
-    if isinstance(v, Decimal):
-        text = _decimal_text(v)
-        return _missing(top) if text is None else {"N": text}
-    if isinstance(v, np.floating):
-        f = float(v)
-        if f != f:
-            return _missing(top)
-        return {"N": _float_text(f, str(v))}  # numpy's shortest text for its own precision
-    if isinstance(v, float):
-        if v != v:
-            return _missing(top)
-        return {"N": _float_text(float(v))}
-    if isinstance(v, str):
-        return {"S": str(v)}
-    if isinstance(v, (bytes, bytearray, memoryview)):
-        return {"B": bytes(v)}
-    if isinstance(v, _dt.timedelta):
-        return {"S": pd.Timedelta(v).isoformat()}
-    if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
-        return {"S": v.isoformat()}
-    if isinstance(v, Mapping):
-        return _convert_map(v)
-    if isinstance(v, (set, frozenset)):
-        return _convert_set(v, top)
-    if isinstance(v, (list, tuple)) or (isinstance(v, np.ndarray) and v.ndim == 1):
-        return _convert_list(v)
-    raise _Rejected(
-        f"values of type {type(v).__name__} cannot be stored in DynamoDB; accepted: {_ACCEPTED}"
-    )
-
-
-def _convert_map(v: Mapping[Any, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, item in v.items():
-        if not isinstance(k, str):
-            raise _Rejected(f"map keys must be str, got {type(k).__name__} key {_short(k)}")
-        try:
-            out[k] = _convert(item, False)
-        except _Rejected as exc:
-            raise _Rejected(f"[{k!r}]: {exc}") from None
-    return {"M": out}
-
-
-def _convert_list(v: Any) -> dict[str, Any]:
-    values = []
-    for i, item in enumerate(v):
-        try:
-            values.append(_convert(item, False))
-        except _Rejected as exc:
-            raise _Rejected(f"[{i}]: {exc}") from None
-    return {"L": values}
-
-
-def _convert_set(v: set[Any] | frozenset[Any], top: bool) -> dict[str, Any] | None:
-    if not v:
-        return _missing(top)  # DynamoDB rejects empty sets
-    members = list(v)
-    if all(isinstance(m, str) for m in members):
-        return {"SS": sorted(str(m) for m in members)}
-    if all(isinstance(m, (bytes, bytearray, memoryview)) for m in members):
-        return {"BS": sorted(bytes(m) for m in members)}
-    if all(
-        isinstance(m, (numbers.Number, Decimal)) and not isinstance(m, (bool, np.bool_))
-        for m in members
-    ):
-        texts: list[str] = []
-        for m in sorted(members):
-            wire = _convert(m, True)
-            if wire is None or "N" not in wire:
-                raise _Rejected(
-                    f"a number set cannot hold {_short(m)}: DynamoDB sets have no missing members"
-                )
-            texts.append(wire["N"])
-        return {"NS": texts}
-    kinds = sorted({type(m).__name__ for m in members})
-    raise _Rejected(
-        f"set members must all be str, all numbers or all bytes (DynamoDB's SS, NS, BS); "
-        f"got {', '.join(kinds)}"
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -376,7 +127,7 @@ def _value_size(av: dict[str, Any]) -> int:
 
 
 def item_size(item: Mapping[str, dict[str, Any]]) -> int:
-    """The size of an item (wire form) in bytes, by DynamoDB's published rules.
+    """Return the size of an item (wire form) in bytes, by DynamoDB's published rules.
 
     Attribute names count their UTF-8 bytes; strings their UTF-8 bytes;
     binary its length; numbers about one byte per two significant digits
@@ -405,12 +156,19 @@ _FIXED_NUMBER_BOUND = 12
 def _convert_column(
     series: pd.Series, name: str
 ) -> tuple[list[dict[str, Any] | None], dict[int, str], np.ndarray]:
-    """Wire values of one column (None where the attribute is left out), per-row problems,
-    and per-row sizes (attribute name included; an upper bound for numpy numbers).
+    """Convert one column: wire values, per-row problems, per-row sizes.
+
+    Wire values are None where the attribute is left out; sizes include the
+    attribute name and are upper bounds for numpy numbers.
+
+    Every value is what :func:`~xacct_nb._encode.to_attribute_value` gives for
+    the cell; int, uint, bool and float64 columns get there without a call per
+    cell (``tests/test_encode.py`` checks both agree on random frames).
     """
     dtype = series.dtype
     n = len(series)
     name_size = _str_size(name)
+    where = f"attribute {name!r}"
     errors: dict[int, str] = {}
     if isinstance(dtype, np.dtype) and dtype.kind in "iu":
         sizes = np.full(n, name_size + _FIXED_NUMBER_BOUND, dtype=np.int64)
@@ -420,18 +178,23 @@ def _convert_column(
         return [{"BOOL": x} for x in series.to_numpy().tolist()], errors, sizes
     if dtype == np.float64:
         arr = series.to_numpy()
-        sizes = np.where(np.isnan(arr), 0, name_size + _FIXED_NUMBER_BOUND).astype(np.int64)
-        out: list[dict[str, Any] | None] = []
-        for i, x in enumerate(arr.tolist()):
-            if x != x:
-                out.append(None)
-                continue
+        missing = np.isnan(arr)
+        sizes = np.where(missing, 0, name_size + _FIXED_NUMBER_BOUND).astype(np.int64)
+        magnitude = np.abs(arr)
+        # Infinity and what DynamoDB cannot hold: let the encoder say why.
+        refused = ~missing & ((magnitude >= 1e126) | ((magnitude > 0) & (magnitude < 1e-130)))
+        out: list[dict[str, Any] | None] = [
+            None if x != x else {"N": repr(x)} for x in arr.tolist()
+        ]
+        for i in np.flatnonzero(refused).tolist():
+            out[i] = None
             try:
-                out.append({"N": _float_text(x)})
-            except _Rejected as exc:
+                to_attribute_value(arr[i], where=where)
+            except InvalidArgumentError as exc:
                 errors[i] = str(exc)
-                out.append(None)
         return out, errors, sizes
+    if (isinstance(dtype, np.dtype) and dtype.kind == "M") or isinstance(dtype, pd.DatetimeTZDtype):
+        return _convert_datetimes(series, name_size, where)
     values = series.to_numpy() if isinstance(dtype, np.dtype) and dtype.kind == "f" else (
         series.tolist()
     )
@@ -439,17 +202,69 @@ def _convert_column(
     size_list = [0] * n
     for i, x in enumerate(values):
         try:
-            av = _convert(x, True)
-        except _Rejected as exc:
+            av = to_attribute_value(x, where=where)
+        except InvalidArgumentError as exc:
             errors[i] = str(exc)
-            av = None
-        except (TypeError, ValueError, ArithmeticError, OverflowError) as exc:
-            errors[i] = _unexpected(x, exc)
             av = None
         out.append(av)
         if av is not None:
             size_list[i] = name_size + _value_size(av)
     return out, errors, np.array(size_list, dtype=np.int64)
+
+
+_NANOS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+_FIRST_SECOND = np.datetime64("0001-01-01T00:00:00", "s")
+_LAST_SECOND = np.datetime64("9999-12-31T23:59:59", "s")
+
+
+def _convert_datetimes(
+    series: pd.Series, name_size: int, where: str
+) -> tuple[list[dict[str, Any] | None], dict[int, str], np.ndarray]:
+    """Convert a datetime64 column (naive or aware) as the encoder does, without a call per cell.
+
+    ``2026-03-01T12:00:00Z``: UTC (naive values taken as UTC), the fraction of
+    a second only when not zero (6 digits, 9 with nanoseconds). Cells the
+    vectorized form cannot write (years outside 1-9999) go through the
+    encoder itself.
+    """
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    arr = series.to_numpy()
+    unit = np.datetime_data(arr.dtype)[0]
+    n = len(arr)
+    errors: dict[int, str] = {}
+    if unit not in _NANOS_PER_UNIT:  # pragma: no cover - pandas uses s, ms, us or ns
+        out = []
+        for i, x in enumerate(series.tolist()):
+            try:
+                out.append(to_attribute_value(x, where=where))
+            except InvalidArgumentError as exc:
+                errors[i] = str(exc)
+                out.append(None)
+    else:
+        missing = np.isnat(arr)
+        ticks = arr.view(np.int64)
+        per_second = 10**9 // _NANOS_PER_UNIT[unit]
+        # Floor division: the second at or before the instant, like the datetime fields.
+        seconds = (ticks // per_second).view("datetime64[s]")
+        nanos = (ticks % per_second) * _NANOS_PER_UNIT[unit]
+        odd = ~missing & ((seconds < _FIRST_SECOND) | (seconds > _LAST_SECOND))
+        texts = np.datetime_as_string(np.where(odd | missing, _FIRST_SECOND, seconds), unit="s")
+        out = [
+            None if gone else {"S": f"{text}Z" if not ns else (
+                f"{text}.{ns:09d}Z" if ns % 1000 else f"{text}.{ns // 1000:06d}Z")}
+            for gone, text, ns in zip(missing.tolist(), texts.tolist(), nanos.tolist(), strict=True)
+        ]
+        for i in np.flatnonzero(odd).tolist():
+            try:
+                out[i] = to_attribute_value(series.iloc[i], where=where)
+            except InvalidArgumentError as exc:
+                errors[i] = str(exc)
+                out[i] = None
+    sizes = np.array(
+        [0 if av is None else name_size + _value_size(av) for av in out], dtype=np.int64
+    ) if n else np.zeros(0, dtype=np.int64)
+    return out, errors, sizes
 
 
 def _check_frame(df: Any, key_names: tuple[str, ...], table: str) -> list[str]:
@@ -490,7 +305,7 @@ def _key_problem(
     if expected is not None and tag != expected:
         return (
             f"key attribute {name!r} must be a {_KEY_TYPE_NAMES.get(expected, expected)} "
-            f"({expected}) as the table defines it, got {tag} {_short(av[tag], 40)}"
+            f"({expected}) as the table defines it, got {tag} {short_repr(av[tag], 40)}"
         )
     if tag in ("S", "B") and len(av[tag]) == 0:
         return f"key attribute {name!r} is empty; DynamoDB key values cannot be empty"
@@ -506,7 +321,7 @@ def _index_key_problem(name: str, av: dict[str, Any], expected: str) -> str | No
         return (
             f"attribute {name!r} is a key of an index of the table and must be a "
             f"{_KEY_TYPE_NAMES.get(expected, expected)} ({expected}), got {tag} "
-            f"{_short(av[tag], 40)}; leave it out (None) to keep the item out of the index"
+            f"{short_repr(av[tag], 40)}; leave it out (None) to keep the item out of the index"
         )
     if tag in ("S", "B") and len(av[tag]) == 0:
         return (
@@ -622,11 +437,11 @@ class WriteReport:
 
 
 def _preview(value: Any) -> Any:
-    """A cell as shown in the report's HTML: long values cut (items may be 400 KB)."""
+    """Show a cell in the report's HTML: long values cut (items may be 400 KB)."""
     if isinstance(value, str):
         return value if len(value) <= 60 else value[:57] + "..."
     if isinstance(value, (bytes, bytearray, list, tuple, dict, set, frozenset)):
-        return _short(value)
+        return short_repr(value)
     return value
 
 
@@ -673,6 +488,7 @@ class _Sender:
         self.batches = 0
         self.requests = 0
         self.capacity = 0.0
+        self.stats = ReadStats()  # counts the requests the engine sent again
 
     def send(self, batch: list[int]) -> None:
         # In this order: a row is always either in flight or in a batch not started.
@@ -683,10 +499,22 @@ class _Sender:
         while self.in_flight:
             puts = [{"PutRequest": {"Item": self.items[pos]}} for pos in self.in_flight]
             attempt += 1
+            resumed = self.stats.resumed
             try:
-                response = self.ddb.batch_write_item(
-                    RequestItems={self.request_name: puts}, ReturnConsumedCapacity="TOTAL"
+                # Throttling and 5xx are botocore's to retry; a dropped
+                # connection or an answer cut short (no UnprocessedItems to
+                # trust) is sent again by the engine: puts are idempotent.
+                response = request(
+                    self.ddb.batch_write_item,
+                    {"RequestItems": {self.request_name: puts}, "ReturnConsumedCapacity": "TOTAL"},
+                    table=self.table, stats=self.stats, operation="BatchWriteItem",
+                    what=f"BatchWriteItem on table {self.table!r}", write=True,
                 )
+            except IncompleteWriteError as exc:
+                self.requests += 1 + self.stats.resumed - resumed
+                self.retries += self.stats.resumed - resumed
+                raise _Stop("BatchWriteItem got no complete answer, even sent again",
+                            exc, str(exc)) from exc
             except ClientError as exc:
                 self.requests += 1
                 self.retries += int(
@@ -709,7 +537,8 @@ class _Sender:
             except BotoCoreError as exc:
                 reason = f"{type(exc).__name__}: {exc}"
                 raise _Stop(reason, exc, f"the request failed: {reason}") from exc
-            self.requests += 1
+            self.requests += 1 + self.stats.resumed - resumed
+            self.retries += self.stats.resumed - resumed
             self.retries += int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
             for cc in response.get("ConsumedCapacity") or []:
                 self.capacity += float(cc.get("CapacityUnits", 0.0) or 0.0)
@@ -767,7 +596,7 @@ class _Prepared:
 
 
 def _prepare(df: pd.DataFrame, columns: list[str], schema: KeySchema) -> _Prepared:
-    """Steps 1-4: convert, check keys, resolve duplicates, check values and sizes."""
+    """Run steps 1-4: convert, check keys, resolve duplicates, check values and sizes."""
     key_names = schema.key_names
     n = len(df)
     # 1. Convert, column by column.
@@ -780,10 +609,9 @@ def _prepare(df: pd.DataFrame, columns: list[str], schema: KeySchema) -> _Prepar
         converted.append(values)
         sizes += col_sizes
         for pos, reason in errors.items():
-            text = f"attribute {col!r}: {reason}"
-            problems.setdefault(pos, text)
+            problems.setdefault(pos, reason)
             if col in key_names:
-                key_problems.setdefault(pos, text)
+                key_problems.setdefault(pos, reason)
     items: list[dict[str, Any]] = [
         {c: av for c, av in zip(columns, row, strict=True) if av is not None}
         for row in zip(*converted, strict=True)
@@ -846,6 +674,7 @@ def _prepare(df: pd.DataFrame, columns: list[str], schema: KeySchema) -> _Prepar
     return _Prepared(items, keys, to_send, rejected, dropped)
 
 
+@public
 def write_frame(
     session: Any,
     table: str,
@@ -859,10 +688,14 @@ def write_frame(
     Each row becomes one item (a ``PutRequest``: an existing item with the
     same key is replaced); each column one attribute. The index is not
     written (``df.reset_index()`` first to write it). Values are converted by
-    :func:`to_attribute_value`: numbers exactly (``0.1`` is stored as
-    ``0.1``; ints beyond int64 too), datetimes as ISO 8601 strings, lists,
-    dicts and sets nested; missing values (None, NaN, ``pd.NA``, ``NaT``)
-    leave the attribute out of that item.
+    the package's one encoder (:func:`xacct_nb._encode.to_attribute_value`),
+    the one keys and conditions use, so the same Python values find the rows
+    again in ``sort=`` and ``filter=``: numbers exactly (``0.1`` is stored as
+    ``0.1``; ints beyond int64 too), datetimes as ISO 8601 strings in UTC
+    with ``Z`` (``"2026-03-01T12:00:00Z"``; naive datetimes are taken as
+    UTC), lists, dicts and sets nested; durations are refused. Missing values
+    (None, NaN, ``pd.NA``, ``NaT``, empty sets) leave the attribute out of
+    that item.
 
     Checked before anything is sent, per row: the key attributes are
     present, of the table's key types (from DescribeTable), not empty and
@@ -917,11 +750,21 @@ def write_frame(
 
     Examples
     --------
-    >>> report = write_frame(session, "MyCrossAccountTable", df)   # doctest: +SKIP
-    >>> report                                                      # doctest: +SKIP
-    <WriteReport ok: 1,000 of 1,000 rows written to 'MyCrossAccountTable', 40 batches, ...>
+    A table of one's own (here account B's administrator creates it):
+
+    >>> ddb = admin.client("dynamodb")
+    >>> _ = ddb.create_table(
+    ...     TableName="WriteFrameExample", BillingMode="PAY_PER_REQUEST",
+    ...     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    ...     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    >>> df = pd.DataFrame({"pk": [f"k-{i:04d}" for i in range(1000)], "n": range(1000)})
+    >>> report = write_frame(admin, "WriteFrameExample", df)
+    >>> report
+    <WriteReport ok: 1,000 of 1,000 rows written to 'WriteFrameExample', 40 batches, ...>
+    >>> _ = ddb.delete_table(TableName="WriteFrameExample")
     """
     started = time.monotonic()
+    check_session(session, "xn.write_frame")
     if progress not in (None, True, False):
         raise InvalidArgumentError(f"progress must be None, True or False, not {progress!r}.")
     ref = parse_table(table)
@@ -947,7 +790,7 @@ def write_frame(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(to_send), desc=f"Write {ref.name}", unit=" rows", leave=False)
-    ddb = client(session, "dynamodb", **CLIENT_CONFIG)
+    ddb = dynamodb_client(session, **CLIENT_CONFIG)
     sender = _Sender(ddb, name, ref.request_name, items, keys, key_names, bar)
     stop: _Stop | None = None
     interrupted: KeyboardInterrupt | None = None
