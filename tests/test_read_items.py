@@ -283,3 +283,33 @@ def test_server_errors_are_retried_and_a_missing_table_is_a_clear_error(
         read_items(sandbox.admin_session("B"), "NoSuchTable", keys, key_schema=KEY)
     assert str(info.value).startswith("BatchGetItem on table 'NoSuchTable' failed: "
                                       "ResourceNotFoundException")
+
+
+def test_an_answer_that_does_not_list_the_table_never_makes_keys_missing(
+    sandbox, orders, monkeypatch
+):
+    """``{"Responses": {}}`` answers no key: they are asked again, then the read raises."""
+    import xacct_nb._read_items as read_items_module
+
+    monkeypatch.setattr(UNPROCESSED, "retries", 2)
+    monkeypatch.setattr(UNPROCESSED, "base", 0.001)
+    real = read_items_module.dynamodb_client
+    calls = []
+
+    def client_without_table_answers(session):
+        ddb = real(session)
+
+        def empty_answer(http_response, parsed, **_):
+            calls.append(1)
+            parsed["Responses"] = {}  # a well-formed answer that names no table
+            parsed.pop("UnprocessedKeys", None)
+
+        ddb.meta.events.register("after-call.dynamodb.BatchGetItem", empty_answer)
+        return ddb
+
+    monkeypatch.setattr(read_items_module, "dynamodb_client", client_without_table_answers)
+    keys = sorted(orders)[:5]
+    with pytest.raises(xn.IncompleteReadError) as info:
+        read_items(sandbox.admin_session("B"), sandbox.table, keys)
+    assert len(calls) == 3  # asked again, never reported missing
+    assert len(info.value.unread_keys) == 5

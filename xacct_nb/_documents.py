@@ -8,14 +8,9 @@ who assumes it. Instead of a role, B can attach a resource-based policy to
 the table (:func:`table_resource_policy`); A then reads by table ARN.
 :func:`simulate` evaluates documents offline, as the sandbox does.
 
-A foundation: imports nothing of the package but errors, input checks and the evaluator.
-
->>> import json
->>> doc = read_only_policy("arn:aws:dynamodb:us-east-1:222222222222:table/Orders")
->>> doc["Statement"][0]["Action"][:2]
-['dynamodb:BatchGetItem', 'dynamodb:DescribeTable']
->>> json.loads(json.dumps(doc)) == doc
-True
+A foundation: imports nothing of the package but errors, input checks and the
+evaluator. The public names are re-exported by :mod:`xacct_nb.policies`, whose
+docstring shows them at work.
 """
 
 from __future__ import annotations

@@ -312,12 +312,15 @@ def read_items(
                 for entry in (response.get("UnprocessedKeys") or {}).values()
                 for key in entry.get("Keys", [])
             }
+            # DynamoDB lists every table it answered in Responses (an empty list when
+            # nothing was found); a table missing there answered none of its keys.
+            table_answered = isinstance(response["Responses"].get(ref.request_name), list)
             still: list[tuple[Any, ...]] = []
             for k in pending:
                 if k in returned:
                     answered[k] = returned[k]
-                elif k in unprocessed:
-                    still.append(k)
+                elif k in unprocessed or not table_answered:
+                    still.append(k)  # no answer for this key yet: ask again
                 else:
                     answered[k] = None  # answered: not found
             pending = still

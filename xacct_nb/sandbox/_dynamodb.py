@@ -532,6 +532,18 @@ def _index_order(table: Any, index: Any) -> tuple[list[str], list[str]]:
     return index_hash + index_range, order
 
 
+def _index_pool(table: Any, index_name: str, consistent_read: bool) -> tuple[Any, list[str], list[Any]]:
+    """(index, sort order, items that carry the index's keys) for a read of an index."""
+    index = _get_index(table, index_name, consistent_read)
+    required, order = _index_order(table, index)
+    items = [
+        item for hash_set in list(table.items.values())
+        for item in (list(hash_set.values()) if table.range_key_attr else [hash_set])
+        if all(a in item.attrs for a in required)
+    ]
+    return index, order, items
+
+
 def _get_index(table: Any, index_name: str, consistent_read: bool) -> Any:
     indexes = {i.name: i for i in table.all_indexes()}
     if index_name not in indexes:
@@ -584,13 +596,7 @@ def scan(
     """
     index = None
     if index_name:
-        index = _get_index(self, index_name, consistent_read)
-        required, order = _index_order(self, index)
-        items = [
-            item for hash_set in list(self.items.values())
-            for item in (list(hash_set.values()) if self.range_key_attr else [hash_set])
-            if all(a in item.attrs for a in required)
-        ]
+        index, order, items = _index_pool(self, index_name, consistent_read)
     else:
         order = [self.hash_key_attr] + ([self.range_key_attr] if self.range_key_attr else [])
         items = [
@@ -692,13 +698,7 @@ def query(
 
     index = None
     if index_name:
-        index = _get_index(self, index_name, consistent_read)
-        required, order = _index_order(self, index)
-        pool = [
-            item for hash_set in list(self.items.values())
-            for item in (list(hash_set.values()) if self.range_key_attr else [hash_set])
-            if all(a in item.attrs for a in required)
-        ]
+        index, order, pool = _index_pool(self, index_name, consistent_read)
     else:
         order = [self.range_key_attr] if self.range_key_attr else [self.hash_key_attr]
         found = self.items.get(hash_conditions.get(self.hash_key_attr)) if hash_conditions else None
