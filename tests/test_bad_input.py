@@ -8,6 +8,7 @@ json or Python exception, and nothing sent for bad input.
 
 from __future__ import annotations
 
+import datetime
 import http.server
 import inspect
 import socket
@@ -115,6 +116,9 @@ SESSION_CALLS: dict[str, Callable[[Ctx, Any], Any]] = {
     "describe_snapshot": lambda c, s: xn.describe_snapshot(s, EXPORT_ARN),
     "read_snapshot": lambda c, s: xn.read_snapshot(s, "s3://bucket/prefix/"),
     "whoami": lambda c, s: xn.whoami(s),
+    "describe": lambda c, s: xn.describe(s, "Orders"),
+    "read_partiql": lambda c, s: xn.read_partiql(s, 'SELECT * FROM "Orders" WHERE customer_id = ?',
+                                                 ["C-1"]),
     "assume_role": lambda c, s: xn.assume_role(ROLE_ARN, source_session=s, region_name="us-east-1"),
     "dask.read_scan": lambda c, s: xd.read_scan(s, "Orders", segments=2),
     "dask.read_query": lambda c, s: xd.read_query(s, "Orders", "C-1"),
@@ -134,6 +138,44 @@ for _name, _call in SESSION_CALLS.items():
                      "client"))
 
 CASES += [
+    bad("scan-max-cost-str", lambda c: xn.read_scan(c.reader, c.table, max_cost="10"), "max_cost"),
+    bad("scan-max-cost-0", lambda c: xn.read_scan(c.reader, c.table, max_cost=0), "max_cost"),
+    bad("describe-table-int", lambda c: xn.describe(c.reader, 5), "table"),
+    bad("describe-table-arn", lambda c: xn.describe(c.reader, "arn:aws:s3:::b"), "table ARN"),
+    down("down-describe", lambda c: xn.describe(c.down, "Orders")),
+    down("down-read-partiql", lambda c: xn.read_partiql(c.down, 'SELECT * FROM "Orders"')),
+    bad("partiql-statement-int", lambda c: xn.read_partiql(c.reader, 5), "statement"),
+    bad("partiql-parameters-object", lambda c: xn.read_partiql(
+        c.reader, 'SELECT * FROM "Orders" WHERE customer_id = ?', [object()]), "parameter"),
+    bad("partiql-write", lambda c: xn.read_partiql(
+        c.reader, 'DELETE FROM "Orders" WHERE customer_id = \'C-1\''), "write_frame"),
+    bad("scan-cache-word", lambda c: xn.read_scan(c.reader, c.table, cache="soon"), "cache"),
+    bad("scan-cache-negative", lambda c: xn.read_scan(c.reader, c.table, cache=-5), "cache"),
+    bad("query-cache-with-chunks", lambda c: xn.read_query(c.reader, c.table, "C-0001",
+                                                           cache=True, chunksize=10),
+        "cache", "chunksize"),
+    bad("items-cache-list", lambda c: xn.read_items(c.reader, c.table, [("C-1", "x")],
+                                                    cache=[1]), "cache"),
+    bad("query-time-format-unknown", lambda c: xn.read_query(
+        c.reader, c.table, "C-0001", time_format="unix"), "time_format"),
+    bad("scan-time-format-int", lambda c: xn.read_scan(c.reader, c.table, time_format=3),
+        "time_format"),
+    bad("query-parse-dates-int", lambda c: xn.read_query(c.reader, c.table, "C-0001",
+                                                         parse_dates=3), "parse_dates"),
+    bad("scan-parse-dates-missing-column", lambda c: xn.read_scan(
+        c.reader, c.table, limit=5, parse_dates=["no_such_column"]), "no_such_column"),
+    bad("query-begins-with-datetime", lambda c: xn.read_query(
+        c.reader, c.table, "C-0001", sort=("begins_with", datetime.datetime(2026, 3, 1))),
+        "begins_with"),
+    bad("write-time-format-unknown", lambda c: xn.write_frame(c.reader, c.table, frame(),
+                                                              time_format="unix"),
+        "time_format"),
+    bad("query-partition-set", lambda c: xn.read_query(c.reader, c.table, {"C-0001", "C-0002"}),
+        "partition", "set", "list"),
+    bad("query-partition-list-bad-member", lambda c: xn.read_query(
+        c.reader, c.table, ["C-0001", 7]), "partition=7", "customer_id"),
+    down("down-query-partitions", lambda c: xn.read_query(c.down, "Orders", ["C-1", "C-2"],
+                                                          key_schema=("customer_id", "order_ts"))),
     bad("read_query-session-connection", lambda c: xn.read_query(
         xn.Connection(c.reader, c.table, None, None, None, None), c.table, "C-0001"),
         "session", "conn.session"),
@@ -462,7 +504,8 @@ def test_the_walk_is_wide() -> None:
     for name in xn.__all__:
         obj = getattr(xn, name)
         if callable(obj) and not (isinstance(obj, type) and issubclass(obj, BaseException)):
-            if name in ("AccessReport", "WriteReport", "ExportReport", "Snapshot", "Connection"):
+            if name in ("AccessReport", "WriteReport", "ExportReport", "Snapshot", "Connection",
+                        "TableInfo"):
                 continue  # results, not entry points
             assert f"xn.{name}(" in source or f'"{name}"' in source, f"no case for xn.{name}"
     for name in pol.__all__:

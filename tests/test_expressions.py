@@ -599,7 +599,8 @@ def test_placeholders_resolve_back(key_names: tuple[str, str], paths: list[str])
     def resolve(expr: str) -> str:
         return re.sub(r"#n\d+", lambda m: names[m.group(0)], expr)
 
-    assert resolve(params["ProjectionExpression"]).split(", ") == columns
+    # Split before resolving: a name may itself hold ", ".
+    assert [resolve(p) for p in params["ProjectionExpression"].split(", ")] == columns
     assert resolve(params["KeyConditionExpression"]) == f"({pk} = :v0 AND {sk} > :v1)"
 
 

@@ -12,14 +12,14 @@ from xacct_nb import policies
 TABLE = "arn:aws:dynamodb:us-east-1:222222222222:table/MyCrossAccountTable"
 
 
-def test_read_only_is_the_seed_plus_describe_on_table_and_indexes():
+def test_read_only_is_the_seed_plus_describe_and_partiql_select_on_table_and_indexes():
     doc = policies.read_only_policy(TABLE)
     assert json.loads(json.dumps(doc)) == doc
     (stmt,) = doc["Statement"]
     assert stmt["Effect"] == "Allow"
     assert set(stmt["Action"]) == {
         "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem",
-        "dynamodb:DescribeTable",
+        "dynamodb:DescribeTable", "dynamodb:PartiQLSelect",
     }
     assert stmt["Resource"] == [TABLE, TABLE + "/index/*"]
 

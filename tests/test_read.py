@@ -218,7 +218,7 @@ def test_projection_of_binary_sets(reader, sandbox):
 
 
 def test_large_full_scan_warns_with_count_and_size(reader, sandbox, monkeypatch):
-    monkeypatch.setattr("xacct_nb._read.LARGE_SCAN_BYTES", 1000)
+    monkeypatch.setattr("xacct_nb._describe.LARGE_SCAN_BYTES", 1000)
     from xacct_nb import LargeScanWarning
 
     with pytest.warns(LargeScanWarning, match=r"Scanning all of 'MyCrossAccountTable': 3,000 items"):

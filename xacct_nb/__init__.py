@@ -13,14 +13,16 @@ private and may change.
 
 from __future__ import annotations
 
-from . import _redaction, policies, sandbox
+from . import _redaction, cache, policies, sandbox
 from ._access import AccessReport, verify_access
 from ._connect import Connection, connect
+from ._describe import TableInfo, describe
 from ._errors import (
     AccessDeniedError,
     AssumeRoleError,
     AwsError,
     ConfigurationError,
+    CostLimitError,
     EndpointError,
     ExpiredCredentialsError,
     ExportTimeoutError,
@@ -36,6 +38,7 @@ from ._errors import (
 )
 from ._explorer import Explorer, explorer
 from ._export import ExportReport, export
+from ._partiql import read_partiql
 from ._read import read_query, read_scan
 from ._read_items import read_items
 from ._sessions import assume_role, whoami
@@ -55,6 +58,7 @@ __all__ = [
     "AwsError",
     "ConfigurationError",
     "Connection",
+    "CostLimitError",
     "EndpointError",
     "ExpiredCredentialsError",
     "Explorer",
@@ -67,19 +71,23 @@ __all__ = [
     "MetadataMismatchError",
     "SandboxError",
     "Snapshot",
+    "TableInfo",
     "TableNotFoundError",
     "ThrottledError",
     "WriteReport",
     "XacctError",
     "__version__",
     "assume_role",
+    "cache",
     "connect",
+    "describe",
     "describe_snapshot",
     "explorer",
     "export",
     "export_snapshot",
     "policies",
     "read_items",
+    "read_partiql",
     "read_query",
     "read_scan",
     "read_snapshot",

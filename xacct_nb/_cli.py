@@ -8,6 +8,7 @@
     xacct verify [TABLE] [...]    probe the role's access (no data changes), explain denials
     xacct export TABLE OUT [...]  stream a table or partition to Parquet / CSV
     xacct scan [TABLE] [...]      a quick look at a table (first rows)
+    xacct sql "SELECT ..." [...]  a PartiQL SELECT, printed or written to Parquet / CSV
 """
 
 from __future__ import annotations
@@ -155,6 +156,66 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sql(args: argparse.Namespace) -> int:
+    """Run a PartiQL SELECT; print the frame (and its cost) or write it to ``--output``."""
+    import pandas as pd
+
+    from ._connect import connect
+    from ._partiql import read_partiql
+
+    output = Path(args.output) if args.output else None
+    suffix = output.suffix.lower() if output is not None else ""
+    if output is not None and suffix not in (".parquet", ".csv"):
+        raise XacctError(
+            f"--output {args.output!r}: unknown file type {suffix or '(no suffix)'!r}; name a "
+            ".parquet or a .csv file (e.g. --output orders.parquet)."
+        )
+    if output is not None and not output.absolute().parent.is_dir():
+        raise XacctError(
+            f"--output {args.output!r}: the folder {str(output.absolute().parent)!r} does not "
+            "exist; create it or write elsewhere."
+        )
+    conn = connect(role_arn=args.role_arn, external_id=args.external_id, region=args.region,
+                   profile=args.profile)
+    df = read_partiql(conn.session, args.statement, args.parameter or None,
+                      consistent=args.consistent, limit=args.limit, progress=False)
+    if not isinstance(df, pd.DataFrame):  # pragma: no cover - no chunksize here
+        raise XacctError("xacct sql: expected one frame.")
+    cost = (f"{len(df):,} rows, {df.attrs.get('pages', 0)} page"
+            f"{'' if df.attrs.get('pages', 0) == 1 else 's'}, "
+            f"{df.attrs.get('consumed_capacity', 0.0):g} read capacity units")
+    if output is None:
+        print(df.to_string(max_rows=60, max_cols=20, max_colwidth=40))
+        print(f"xacct sql: {cost}", file=sys.stderr)
+        return 0
+    try:
+        if suffix == ".parquet":
+            _write_parquet(df, output)
+        else:
+            df.to_csv(output, index=False)
+    except OSError as exc:
+        raise XacctError(
+            f"Cannot write {str(output)!r}: {exc.strerror or exc}. Choose a path you can write to."
+        ) from None
+    print(f"Wrote {len(df):,} rows to {output} ({suffix[1:]}; {cost}).")
+    return 0
+
+
+def _write_parquet(df: Any, path: Path) -> None:
+    """Write ``df`` to Parquet; columns pyarrow cannot type (sets, mixed) as their text."""
+    import pyarrow as pa
+
+    try:
+        df.to_parquet(path, index=False)
+    except (ValueError, TypeError, pa.ArrowException):
+        safe = df.copy()
+        for name in safe.columns:
+            if safe[name].dtype == object:
+                safe[name] = safe[name].map(
+                    lambda v: v if v is None or isinstance(v, (str, bytes, int, float)) else repr(v))
+        safe.to_parquet(path, index=False)
+
+
 def _parse_key(text: str | None) -> dict[str, Any] | None:
     """``customer_id=C-0001,order_ts=2026-01-01`` or a JSON object."""
     import json
@@ -251,6 +312,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region")
     p.add_argument("--profile")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("sql", help="run a PartiQL SELECT; print it or write Parquet/CSV")
+    p.add_argument("statement", help='one SELECT, e.g. \'SELECT * FROM "MyTable" WHERE pk = ?\'')
+    p.add_argument("--parameter", action="append", metavar="VALUE",
+                   help="a value for the next ? (text; repeat for each ?, in order)")
+    p.add_argument("--output", help="write the rows to this .parquet or .csv file")
+    p.add_argument("--limit", type=int, help="at most this many rows")
+    p.add_argument("--consistent", action="store_true", help="strongly consistent read")
+    p.add_argument("--role-arn")
+    p.add_argument("--external-id")
+    p.add_argument("--region")
+    p.add_argument("--profile")
+    p.set_defaults(func=_cmd_sql)
 
     p = sub.add_parser("scan", help="print the first rows of a table")
     p.add_argument("table", nargs="?", help="table name or ARN (default: the configured one)")

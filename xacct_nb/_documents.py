@@ -64,6 +64,7 @@ READ_ACTIONS: tuple[str, ...] = (
     "dynamodb:BatchGetItem",
     "dynamodb:DescribeTable",
     "dynamodb:GetItem",
+    "dynamodb:PartiQLSelect",
     "dynamodb:Query",
     "dynamodb:Scan",
 )
@@ -228,6 +229,10 @@ def trust_policy(
 
 def read_only_policy(tables: str | Sequence[str]) -> dict[str, Any]:
     """Read-only access to the given tables and their indexes.
+
+    The seed's read actions (GetItem, Query, Scan, BatchGetItem) plus
+    DescribeTable (key names and types, sizes) and PartiQLSelect
+    (:func:`xacct_nb.read_partiql`).
 
     >>> doc = read_only_policy("arn:aws:dynamodb:us-east-1:222222222222:table/T1")
     >>> doc["Statement"][0]["Resource"]

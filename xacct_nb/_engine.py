@@ -42,7 +42,7 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +51,7 @@ import pandas as pd
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    EndpointConnectionError,
     NoCredentialsError,
     ParamValidationError,
 )
@@ -67,12 +68,16 @@ from ._errors import (
     XacctError,
     translate_client_error,
 )
+from ._validate import endpoint_error
 
 __all__ = [
+    "KEY_CURSOR",
     "MAX_FETCH_THREADS",
     "MAX_PARSE_THREADS",
+    "PAGED_OPERATIONS",
     "REQUIRED_KEYS",
     "RESUME",
+    "TOKEN_CURSOR",
     "TRANSIENT_CODES",
     "UNPROCESSED",
     "Progress",
@@ -272,12 +277,20 @@ def interactive() -> bool:
 REQUIRED_KEYS = {
     "Query": "Items",
     "Scan": "Items",
+    "ExecuteStatement": "Items",
     "BatchGetItem": "Responses",
     "BatchWriteItem": "UnprocessedItems",
 }
+#: Reads answered page by page, each page re-requested as it was after a transient fault.
+PAGED_OPERATIONS = ("Query", "Scan", "ExecuteStatement")
+#: How a page stream continues: (the answer's field, the next request's field).
+#: Query/Scan page by key; ExecuteStatement (PartiQL) by an opaque token.
+KEY_CURSOR = ("LastEvaluatedKey", "ExclusiveStartKey")
+TOKEN_CURSOR = ("NextToken", "NextToken")
 _OPERATION_NAMES = {
     "query": "Query",
     "scan": "Scan",
+    "execute_statement": "ExecuteStatement",
     "batch_get_item": "BatchGetItem",
     "batch_write_item": "BatchWriteItem",
 }
@@ -337,7 +350,7 @@ def _operation(operation_model: Any, default: str) -> str:
 
 def _take_items(response_dict: dict[str, Any], customized_response_dict: dict[str, Any],
                 operation_model: Any = None, **_: Any) -> None:
-    """Botocore ``before-parse`` hook of Query/Scan: check the answer, lift the raw Items out.
+    """Botocore ``before-parse`` hook of Query/Scan/ExecuteStatement: check, lift the raw Items out.
 
     An answer that is not all there (see :func:`_intact`) or is not JSON
     raises :class:`_Malformed` here, before botocore's parser, which would
@@ -382,7 +395,7 @@ def dynamodb_client(session: Any, **config: Any) -> Any:
     overrides :func:`~xacct_nb._clients.default_config`.
     """
     ddb = client(session, "dynamodb", **config)
-    for operation in ("Query", "Scan"):
+    for operation in ("Query", "Scan", "ExecuteStatement"):
         ddb.meta.events.register(f"before-parse.dynamodb.{operation}", _take_items)
     for operation in ("BatchGetItem", "BatchWriteItem"):
         ddb.meta.events.register(f"before-parse.dynamodb.{operation}", _check_batch)
@@ -470,7 +483,7 @@ def request(
     policy = policy or RESUME
     name = getattr(call, "__name__", "")
     operation = operation or _OPERATION_NAMES.get(name, name)
-    paged = operation in ("Query", "Scan")
+    paged = operation in PAGED_OPERATIONS
     if what is None:
         what = f"Reading {table!r}" if paged else f"{operation} on table {table!r}"
     required = REQUIRED_KEYS.get(operation)
@@ -511,6 +524,13 @@ def request(
             if write:
                 raise
             raise InvalidArgumentError(f"{what}: the request is not valid: {exc}") from None
+        except EndpointConnectionError as exc:
+            # No connection could be opened, after botocore's own retries: before the
+            # first answer of a read that is a dead or wrong endpoint, not a fault to ride out.
+            if stats.pages == 0 and not write:
+                raise endpoint_error(what, str(exc)) from None
+            cause = f"{exc}."
+            hint = "Check the network and retry."
         except BotoCoreError as exc:  # the connection failed, after botocore's own retries
             cause = f"{exc}."
             hint = "Check the network and retry."
@@ -537,7 +557,7 @@ def _gave_up(what: str, operation: str, table: str, cause: str, hint: str, attem
             f"giving up. {hint}",
             code=code, operation=operation, table=table,
         )
-    unit = "pages" if operation in ("Query", "Scan") else "requests"
+    unit = "pages" if operation in PAGED_OPERATIONS else "requests"
     unread = unread_keys() if unread_keys is not None else None
     left = f" ({len(unread):,} keys unread)" if unread is not None else ""
     return IncompleteReadError(
@@ -569,12 +589,18 @@ def page_stream(
     limit: int | None = None,
     can_limit_requests: bool = False,
     stop: threading.Event | None = None,
+    cursor: tuple[str, str] = KEY_CURSOR,
 ) -> Iterator[tuple[Any, bool]]:
     """Yield (items, more_pages) for every page, to the end or to ``limit`` rows.
 
     ``items`` is what :func:`raw_items_client` gives: a ``RawItems`` (or a
-    list of wire items); both have a length and take ``[:n]``.
+    list of wire items); both have a length and take ``[:n]``. ``cursor``
+    says how pages continue: :data:`KEY_CURSOR` (Query/Scan:
+    ``LastEvaluatedKey`` -> ``ExclusiveStartKey``) or :data:`TOKEN_CURSOR`
+    (ExecuteStatement: ``NextToken``). With ``can_limit_requests``, each
+    request's ``Limit`` (items evaluated) is the rows still wanted.
     """
+    answer_field, request_field = cursor
     params = dict(params, ReturnConsumedCapacity="TOTAL")
     returned = 0
     while stop is None or not stop.is_set():
@@ -583,7 +609,7 @@ def page_stream(
         page = request_page(call, params, table=table, stats=stats)
         stats.add_page(page)
         items = page.get("Items", [])
-        more = "LastEvaluatedKey" in page
+        more = answer_field in page
         if limit is not None and returned + len(items) >= limit:
             items = items[: limit - returned]
             more = False
@@ -591,7 +617,7 @@ def page_stream(
         yield items, more
         if not more:
             return
-        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        params[request_field] = page[answer_field]
 
 
 #: A worker fetches one stream of pages, handing each to ``emit(items, more)``
@@ -610,13 +636,14 @@ def fetcher(
     stats: ReadStats,
     limit: int | None = None,
     can_limit_requests: bool = False,
+    cursor: tuple[str, str] = KEY_CURSOR,
 ) -> Worker:
     """Make a worker that follows one page stream (see :func:`page_stream`)."""
 
     def work(emit: Callable[[Any, bool], bool], stop: threading.Event) -> None:
         for items, more in page_stream(
             call, params, table=table, stats=stats, limit=limit,
-            can_limit_requests=can_limit_requests, stop=stop,
+            can_limit_requests=can_limit_requests, stop=stop, cursor=cursor,
         ):
             if not emit(items, more):
                 return
@@ -719,6 +746,109 @@ def threaded_stream(
                 return
             returned += len(items)
             yield items, (more if count == 1 else done < threads)
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        parsing.shutdown(wait=True, cancel_futures=True)
+
+
+#: Partitions of one ``read_query`` queried at the same time; the others wait their turn.
+MAX_PARTITION_THREADS = 8
+
+
+def ordered_stream(
+    workers: Sequence[tuple[Worker, PageParser]],
+    *,
+    limit: int | None = None,
+    threads: int = MAX_PARTITION_THREADS,
+) -> Iterator[tuple[Any, bool]]:
+    """Yield parsed pages of several workers, all of the first worker's pages first.
+
+    The workers (one Query each, say) fetch concurrently, at most
+    ``threads`` at a time, started in the order given; each has its own
+    small bounded queue and its own :class:`PageParser` (pages of one
+    parser are numbered in the order they reach the builder, which holds
+    within a worker). The caller gets worker 0's pages, then worker 1's...:
+    rows come grouped in the order the workers were given, while the later
+    ones are already fetching. Memory stays bounded (two pages queued per
+    worker that runs, and workers start only as earlier ones end). If any
+    worker fails, all stop and its error is raised at once, before the
+    pages of the workers ahead of it are all handed over: never a silently
+    partial result. ``limit`` caps the rows over all workers.
+    """
+    count = len(workers)
+    if count == 0:
+        return
+    threads = max(1, min(count, threads, MAX_FETCH_THREADS))
+    queues: list[queue.Queue[tuple[str, Any]]] = [queue.Queue(maxsize=2) for _ in range(count)]
+    stop = threading.Event()
+    failures: list[BaseException] = []
+    taking = threading.Lock()
+    indexes = iter(range(count))
+    parsing = ThreadPoolExecutor(
+        max_workers=min(threads, MAX_PARSE_THREADS), thread_name_prefix="xacct-parse"
+    )
+
+    def put(box: queue.Queue[tuple[str, Any]], message: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(message, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        while not stop.is_set():
+            with taking:
+                index = next(indexes, None)
+            if index is None:
+                return
+            work, parser = workers[index]
+            box = queues[index]
+            numbers = itertools.count()
+
+            def emit(items: Any, more: bool, parser: PageParser = parser,
+                     box: queue.Queue[tuple[str, Any]] = box,
+                     numbers: Iterator[int] = numbers) -> bool:
+                if stop.is_set():
+                    return False
+                parsed = parsing.submit(parser.parse, items, seq=next(numbers))
+                return put(box, ("page", (parsed, more)))
+
+            try:
+                work(emit, stop)
+                put(box, ("done", None))
+            except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
+                failures.append(exc)
+                stop.set()
+                return
+
+    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="xacct-read")
+    try:
+        for _ in range(threads):
+            pool.submit(run)
+        returned = 0
+        for index, box in enumerate(queues):
+            while True:
+                if failures:
+                    raise failures[0]
+                try:
+                    kind, value = box.get(timeout=0.1)
+                except queue.Empty:
+                    if failures:
+                        raise failures[0] from None
+                    continue
+                if kind == "done":
+                    break
+                parsed, more = value
+                items = parsed.result()
+                last = index == count - 1 and not more
+                if limit is not None and returned + len(items) >= limit:
+                    yield items[: limit - returned], False
+                    return
+                returned += len(items)
+                yield items, not last
     finally:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)

@@ -15,6 +15,8 @@ one clear message instead of botocore's internals::
     ├── SandboxError              the embedded sandbox could not start or stopped
     ├── ExportTimeoutError        (also TimeoutError) an export outlived ``timeout``;
     │                             .snapshot can be waited on again
+    ├── CostLimitError            a read estimated above ``max_cost`` (or not estimable)
+    │                             was refused before any request; has .estimate, .limit
     └── AwsError                  an AWS call failed (has .code, .operation, .aws_message)
         ├── AccessDeniedError     the caller's policies (or the table's) deny the action
         ├── EndpointError         the endpoint could not be reached, or its answer not read
@@ -50,6 +52,7 @@ __all__ = [
     "AssumeRoleError",
     "AwsError",
     "ConfigurationError",
+    "CostLimitError",
     "EndpointError",
     "ExpiredCredentialsError",
     "ExportTimeoutError",
@@ -97,6 +100,20 @@ class ExportTimeoutError(XacctError, TimeoutError):
     """An export was still running when ``timeout`` ran out; ``.snapshot`` can be waited on again."""
 
     snapshot: Any = None
+
+
+class CostLimitError(XacctError):
+    """A read was refused before anything was sent: its estimated cost is above ``max_cost``.
+
+    ``estimate`` is the :class:`~xacct_nb._describe.CostEstimate` (``None``
+    when the cost could not be estimated, e.g. DescribeTable was not allowed)
+    and ``limit`` the ``max_cost`` given, in read capacity units.
+    """
+
+    def __init__(self, message: str, *, estimate: Any = None, limit: float | None = None) -> None:
+        super().__init__(message)
+        self.estimate = estimate
+        self.limit = limit
 
 
 class LargeScanWarning(UserWarning):

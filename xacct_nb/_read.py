@@ -34,29 +34,35 @@ sends them, pages, resumes, runs the threads and builds the frames.
 
 from __future__ import annotations
 
-import warnings
+import json
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from ._cache import cached_read, check_cache
 from ._decode import FrameBuilder
 from ._decode_arrow import PageParser
+from ._describe import scan_guard
 from ._engine import (
     Progress,
     ReadStats,
     check_read_args,
     collect,
     fetcher,
+    ordered_stream,
     raw_items_client,
     threaded_stream,
 )
-from ._errors import InvalidArgumentError, LargeScanWarning, XacctError
+from ._errors import InvalidArgumentError, XacctError
 from ._expressions import build_expressions, key_condition
 from ._schema import KeySchema, frame_keys, key_schema_for, parse_table
+from ._timeformat import TimeContext, check_time_args
 from ._validate import (
     check_bool,
     check_key_value,
+    check_number,
     check_session,
     check_sort_values,
     check_str,
@@ -64,10 +70,12 @@ from ._validate import (
     public,
 )
 
-__all__ = ["LARGE_SCAN_BYTES", "read_query", "read_scan"]
+__all__ = ["read_query", "read_scan"]
 
-#: A Scan of a table larger than this (bytes, from DescribeTable) warns first.
-LARGE_SCAN_BYTES = 1 << 30
+
+def _is_many(partition: Any) -> bool:
+    """Whether ``partition`` lists several partition values (a set is refused elsewhere)."""
+    return isinstance(partition, (list, tuple, set, frozenset, pd.Series, pd.Index, np.ndarray))
 
 
 @public
@@ -88,6 +96,9 @@ def read_query(
     progress: bool | None = None,
     chunksize: int | None = None,
     key_schema: Any = None,
+    time_format: str | None = None,
+    parse_dates: Any = None,
+    cache: Any = None,
 ) -> pd.DataFrame | Iterator[pd.DataFrame]:
     """Query one partition of a table (or index) into a typed DataFrame.
 
@@ -98,7 +109,13 @@ def read_query(
     table
         Table name or table ARN.
     partition
-        The partition-key value, or ``{name: value}``.
+        The partition-key value, or ``{name: value}``; or a list of values
+        (``["C-0001", "C-0002"]``, a Series, an array; ``{name: [...]}``):
+        their Queries run concurrently (at most
+        :data:`~xacct_nb._engine.MAX_PARTITION_THREADS` at a time) into one
+        frame whose rows come grouped in the order the partitions were
+        asked for (a value asked twice is read once); ``df.attrs["partitions"]``
+        counts them. ``limit`` caps the rows of the whole frame.
     sort
         ``None``, a boto3 ``Key(...)`` condition, or a tuple such as
         ``("begins_with", "2026-")``, ``(">=", 10)``, ``("between", a, b)``.
@@ -126,6 +143,24 @@ def read_query(
         Key names, to skip DescribeTable: ``"pk"`` or ``("pk", "sk")``; with
         ``{"partition": "pk", "sort": "sk", "types": {"pk": "S", "sk": "N"}}``
         the key values are also checked against their types before sending.
+    time_format
+        How the table stores the times ``sort=`` / ``filter=`` compare with
+        when they are ``datetime`` / ``date`` / ``pd.Timestamp`` values:
+        ``"iso-z"``, ``"iso-z.3"``, ``"iso-offset+02:00"``, ``"date"``,
+        ``"epoch-s"``, ``"epoch-ms"``, a ``strftime`` pattern or
+        ``{attribute: format}``. ``None`` detects it from a few stored values
+        (one small Query of the same partition), only when a condition holds a
+        datetime; ``df.attrs["time_format"]`` says what was used. See
+        :mod:`xacct_nb._timeformat`.
+    parse_dates
+        Columns to turn into ``datetime64[ns, UTC]``: a name, a list, or
+        ``True`` for the sort key (when it holds times) and every string
+        column whose values all look like ISO 8601.
+    cache
+        ``True`` or a max age (``"1h"``, seconds, a ``timedelta``): keep the
+        frame on disk and answer the same read by the same role from there
+        at no cost (see :mod:`xacct_nb.cache`); ``df.attrs["cache"]`` says
+        whether it was a hit.
 
     Returns
     -------
@@ -150,6 +185,22 @@ def read_query(
     1      C-0001  2026-03-14T04:14:00Z    ...
     >>> df.attrs["count"]
     2
+
+    The same month as a range of Python datetimes, encoded the way the table
+    stores ``order_ts``, with the column parsed on the way out:
+
+    >>> from datetime import datetime
+    >>> march = read_query(session, "MyCrossAccountTable", "C-0001",
+    ...                    sort=("between", datetime(2026, 3, 1), datetime(2026, 4, 1)),
+    ...                    parse_dates=["order_ts"])
+    >>> march["order_ts"].tolist()
+    [Timestamp('2026-03-05 19:55:00+0000', tz='UTC'), Timestamp('2026-03-14 04:14:00+0000', tz='UTC')]
+
+    Several partitions in one frame, grouped in the order asked:
+
+    >>> both = read_query(session, "MyCrossAccountTable", ["C-0002", "C-0001"])
+    >>> both["customer_id"].unique().tolist(), both.attrs["partitions"]
+    (['C-0002', 'C-0001'], 2)
     """
     check_session(session, "xn.read_query")
     check_read_args(numbers, limit, chunksize, progress)
@@ -157,6 +208,8 @@ def read_query(
         check_bool(flag, value)
     check_strings("columns", columns)
     check_str("index", index, optional=True)
+    check_time_args(time_format, parse_dates)
+    check_cache(cache, chunksize)
     ref = parse_table(table)
     schema = key_schema_for(session, ref, key_schema)
     part_name, sort_name, kind = schema.for_index(index, str(ref))
@@ -172,37 +225,70 @@ def read_query(
                 + (f" index {index!r}" if index else "")
                 + f": it is {part_name!r}."
             )
+    many = _is_many(partition)
+    if isinstance(partition, (set, frozenset)):
+        raise InvalidArgumentError(
+            f"partition= got a {type(partition).__name__}, which has no order: rows come "
+            "grouped in the order the partitions are asked for, so pass a list, e.g. "
+            "sorted(values)."
+        )
+    asked = list(partition) if many else [partition]
     types = schema.attribute_types
-    for value in partition if isinstance(partition, (list, tuple)) else [partition]:
+    for value in asked:
         check_key_value("partition", part_name, types.get(part_name), value, str(ref))
-    check_sort_values(sort_name, types.get(sort_name or ""), sort, str(ref))
     if consistent and kind == "GSI":
         raise InvalidArgumentError(
             f"consistent=True is not possible on global secondary index {index!r}: "
             "DynamoDB reads GSIs eventually consistently only. Drop consistent=True, "
             "or query the table itself."
         )
-    params: dict[str, Any] = {"TableName": ref.request_name, "ScanIndexForward": bool(ascending)}
-    params.update(
-        build_expressions(
-            key=key_condition(part_name, partition, sort_name, sort), filter=filter, columns=columns
-        )
-    )
+    build_expressions(filter=filter, columns=columns)  # a bad one raises before any request
+    times = TimeContext(session, ref, schema, index=index, time_format=time_format,
+                        parse_dates=parse_dates, partition=asked[0] if asked else None)
+    sort = times.sort_condition(sort_name, sort)
+    filter = times.filter_condition(filter)  # noqa: A001
+    check_sort_values(sort_name, types.get(sort_name or ""), sort, str(ref))
+    base: dict[str, Any] = {"TableName": ref.request_name, "ScanIndexForward": bool(ascending)}
     if index is not None:
-        params["IndexName"] = index
+        base["IndexName"] = index
     if consistent:
-        params["ConsistentRead"] = True
+        base["ConsistentRead"] = True
+    # One Query per distinct partition, in the order asked (a repeat would return its
+    # rows twice): the wire value tells repeats apart (1 and 1.0 are one N key).
+    queries: dict[str, dict[str, Any]] = {}
+    for value in asked:
+        params = dict(base)
+        params.update(build_expressions(
+            key=key_condition(part_name, value, sort_name, sort), filter=filter, columns=columns
+        ))
+        queries.setdefault(json.dumps(params["ExpressionAttributeValues"][":v0"],
+                                      sort_keys=True), params)
     stats = ReadStats()
+    if many:
+        stats.extra["partitions"] = len(queries)
     keys = frame_keys(schema, index, columns)
     builder = FrameBuilder(numbers=numbers, flatten=flatten, key_names=keys)
-    bar = Progress(progress, f"Query {ref.name}", None)
+    label = f"Query {ref.name}" + (f" ({len(queries):,} partitions)" if many else "")
+    bar = Progress(progress, label, None)
     ddb = raw_items_client(session)
-    fetch = fetcher(
-        ddb.query, params, table=str(ref), stats=stats, limit=limit,
-        can_limit_requests=filter is None,
+    workers = [
+        (fetcher(ddb.query, params, table=str(ref), stats=stats, limit=limit,
+                 can_limit_requests=filter is None),
+         PageParser(numbers=numbers, flatten=flatten))
+        for params in queries.values()
+    ]
+    if many:
+        pages = ordered_stream(workers, limit=limit)
+    else:
+        pages = threaded_stream([workers[0][0]], workers[0][1])
+    request = (dict(next(iter(queries.values())), Limit=limit) if not many
+               else {"Queries": list(queries.values()), "Limit": limit})
+    frames = cached_read(
+        session, operation="Query", table=str(ref), request=request,
+        numbers=numbers, flatten=flatten, cache=cache,
+        run=lambda: collect(pages, builder, stats, chunksize, bar),
     )
-    parser = PageParser(numbers=numbers, flatten=flatten)
-    return collect(threaded_stream([fetch], parser), builder, stats, chunksize, bar)
+    return times.parse(frames)
 
 
 @public
@@ -221,6 +307,10 @@ def read_scan(
     progress: bool | None = None,
     chunksize: int | None = None,
     key_schema: Any = None,
+    time_format: str | None = None,
+    parse_dates: Any = None,
+    cache: Any = None,
+    max_cost: float | None = None,
 ) -> pd.DataFrame | Iterator[pd.DataFrame]:
     """Scan a whole table (or index) into a typed DataFrame.
 
@@ -230,7 +320,20 @@ def read_scan(
     With N > 1 rows come in the order pages arrive (a scan has no order;
     sort the frame if you need one). A full Scan of a table larger than
     1 GiB warns first (:class:`LargeScanWarning`) with its item count and
-    size. Other parameters as in :func:`read_query`.
+    size and the estimated cost. Other parameters as in :func:`read_query`.
+
+    Parameters
+    ----------
+    max_cost
+        Refuse, before anything is read, a Scan estimated to cost more than
+        this many read capacity units (a positive number), raising
+        :class:`~xacct_nb.CostLimitError` with the estimate, the limit and what
+        to do. The estimate comes from DescribeTable's size: a page is billed
+        by the items it reads rounded up to 4 KB (halved when not
+        ``consistent``); a filter or ``columns=`` does not make a Scan
+        cheaper, ``limit=`` without a filter does. If DescribeTable is not
+        allowed the cost cannot be estimated and the Scan is refused too. See
+        :func:`~xacct_nb.describe` and :meth:`~xacct_nb.TableInfo.cost`.
 
     Examples
     --------
@@ -244,6 +347,9 @@ def read_scan(
         check_bool(flag, value)
     check_strings("columns", columns)
     check_str("index", index, optional=True)
+    check_time_args(time_format, parse_dates)
+    check_cache(cache, chunksize)
+    check_number("max_cost", max_cost, optional=True, where="xn.read_scan")
     if isinstance(segments, bool) or not isinstance(segments, int) or not 1 <= segments <= 1000000:
         raise InvalidArgumentError(f"segments must be an integer from 1 to 1000000, not {segments!r}.")
     ref = parse_table(table)
@@ -258,16 +364,12 @@ def read_scan(
         raise InvalidArgumentError(
             f"consistent=True is not possible on global secondary index {index!r}."
         )
-    full = filter is None and index is None and limit is None
-    size = schema.size_bytes if schema is not None else None
-    if full and schema is not None and size is not None and size > LARGE_SCAN_BYTES:
-        warnings.warn(
-            f"Scanning all of {str(ref)!r}: {schema.item_count:,} items, "
-            f"{size / 2**30:,.1f} GiB. This reads (and is billed for) the whole "
-            "table; use read_query, a filter with limit=, or chunksize= to stream it.",
-            LargeScanWarning,
-            stacklevel=2,
-        )
+    build_expressions(filter=filter, columns=columns)  # a bad one raises before any request
+    times = TimeContext(session, ref, schema, index=index, time_format=time_format,
+                        parse_dates=parse_dates)
+    filter = times.filter_condition(filter)  # noqa: A001
+    scan_guard(session, ref, schema, filter=filter, index=index, limit=limit,
+               consistent=consistent, max_cost=max_cost, segments=segments)
     params: dict[str, Any] = {"TableName": ref.request_name}
     params.update(build_expressions(filter=filter, columns=columns))
     if index is not None:
@@ -300,4 +402,10 @@ def read_scan(
         )
         parser = PageParser(numbers=numbers, flatten=flatten, predecode=True)
         pages = threaded_stream(segment_workers, parser, limit=limit, count=segments)
-    return collect(pages, builder, stats, chunksize, bar)
+    frames = cached_read(
+        session, operation="Scan", table=str(ref),
+        request=dict(params, Limit=limit, TotalSegments=segments),
+        numbers=numbers, flatten=flatten, cache=cache,
+        run=lambda: collect(pages, builder, stats, chunksize, bar),
+    )
+    return times.parse(frames)

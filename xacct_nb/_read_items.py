@@ -27,12 +27,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._cache import cached_read, check_cache
 from ._decode import FrameBuilder
 from ._encode import is_missing, to_key
 from ._engine import UNPROCESSED, ReadStats, dynamodb_client, request
 from ._errors import IncompleteReadError, InvalidArgumentError
 from ._expressions import build_expressions
 from ._schema import KeySchema, key_schema_for, parse_table
+from ._timeformat import TimeContext, check_time_args
 from ._validate import check_bool, check_choice, check_session, public
 
 __all__ = ["canonical_key", "read_items"]
@@ -176,6 +178,8 @@ def read_items(
     numbers: str = "auto",
     flatten: bool = False,
     key_schema: Any = None,
+    parse_dates: Any = None,
+    cache: Any = None,
 ) -> pd.DataFrame:
     """Read items by their keys (BatchGetItem) into a typed DataFrame.
 
@@ -251,6 +255,8 @@ def read_items(
         raise InvalidArgumentError(f"consistent must be True or False, not {consistent!r}.")
     check_bool("flatten", flatten)
     check_choice("numbers", numbers, ("auto", "decimal", "float"))
+    check_time_args(None, parse_dates)
+    check_cache(cache)
     ref = parse_table(table)
     name = str(ref)
     schema = key_schema_for(session, ref, key_schema)
@@ -266,110 +272,120 @@ def read_items(
         distinct.setdefault(canonical_key(wire, names), i)
     order = list(distinct)
 
-    ddb = dynamodb_client(session)
-    stats = ReadStats()
-    # A key's answer: its item, or None when a complete answer (one with
-    # Responses) to a request that held the key neither returned it nor
-    # gave it back as unprocessed. Nothing else makes a key "missing":
-    # a key without an answer is re-sent, or the read raises.
-    answered: dict[tuple[Any, ...], dict[str, Any] | None] = {}
-    capacity = 0.0
-    retries = 0
-    entry_base: dict[str, Any] = dict(projection)
-    if consistent:
-        entry_base["ConsistentRead"] = True
+    def run() -> pd.DataFrame:
+        ddb = dynamodb_client(session)
+        stats = ReadStats()
+        # A key's answer: its item, or None when a complete answer (one with
+        # Responses) to a request that held the key neither returned it nor
+        # gave it back as unprocessed. Nothing else makes a key "missing":
+        # a key without an answer is re-sent, or the read raises.
+        answered: dict[tuple[Any, ...], dict[str, Any] | None] = {}
+        capacity = 0.0
+        retries = 0
+        entry_base: dict[str, Any] = dict(projection)
+        if consistent:
+            entry_base["ConsistentRead"] = True
 
-    def unread() -> list[dict[str, Any]]:
-        return [dict(zip(names, rows[distinct[k]], strict=True)) for k in order
-                if k not in answered]
+        def unread() -> list[dict[str, Any]]:
+            return [dict(zip(names, rows[distinct[k]], strict=True)) for k in order
+                    if k not in answered]
 
-    for start in range(0, len(order), BATCH_SIZE):
-        pending = order[start : start + BATCH_SIZE]
-        attempt = 0
-        while pending:
-            attempt += 1
-            response = request(
-                ddb.batch_get_item,
-                {
-                    "RequestItems": {ref.request_name: {
-                        **entry_base, "Keys": [wire_keys[distinct[k]] for k in pending],
-                    }},
-                    "ReturnConsumedCapacity": "TOTAL",
-                },
-                table=name, stats=stats, operation="BatchGetItem", unread_keys=unread,
-            )
-            stats.pages += 1
-            retries += int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
-            for cc in response.get("ConsumedCapacity") or []:
-                capacity += float(cc.get("CapacityUnits", 0.0) or 0.0)
-            returned = {
-                canonical_key(item, names): item
-                for items in response["Responses"].values()
-                for item in items
-            }
-            unprocessed = {
-                canonical_key(key, names)
-                for entry in (response.get("UnprocessedKeys") or {}).values()
-                for key in entry.get("Keys", [])
-            }
-            # DynamoDB lists every table it answered in Responses (an empty list when
-            # nothing was found); a table missing there answered none of its keys.
-            table_answered = isinstance(response["Responses"].get(ref.request_name), list)
-            still: list[tuple[Any, ...]] = []
-            for k in pending:
-                if k in returned:
-                    answered[k] = returned[k]
-                elif k in unprocessed or not table_answered:
-                    still.append(k)  # no answer for this key yet: ask again
-                else:
-                    answered[k] = None  # answered: not found
-            pending = still
-            if not pending:
-                break
-            if attempt > UNPROCESSED.retries:
-                remaining = len(order) - len(answered)
-                raise IncompleteReadError(
-                    f"BatchGetItem on table {name!r}: {len(pending):,} keys were still "
-                    f"unprocessed after {attempt} requests ({remaining:,} of the "
-                    f"{len(order):,} distinct keys unread). DynamoDB returns UnprocessedKeys "
-                    "when the table's read capacity is exhausted: retry later, ask for fewer "
-                    "keys at a time, or ask the owner for more capacity. Nothing partial is "
-                    "returned.",
-                    operation="BatchGetItem",
-                    table=name,
-                    unread_keys=unread(),
+        for start in range(0, len(order), BATCH_SIZE):
+            pending = order[start : start + BATCH_SIZE]
+            attempt = 0
+            while pending:
+                attempt += 1
+                response = request(
+                    ddb.batch_get_item,
+                    {
+                        "RequestItems": {ref.request_name: {
+                            **entry_base, "Keys": [wire_keys[distinct[k]] for k in pending],
+                        }},
+                        "ReturnConsumedCapacity": "TOTAL",
+                    },
+                    table=name, stats=stats, operation="BatchGetItem", unread_keys=unread,
                 )
-            retries += 1
-            UNPROCESSED.sleep(attempt)
+                stats.pages += 1
+                retries += int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
+                for cc in response.get("ConsumedCapacity") or []:
+                    capacity += float(cc.get("CapacityUnits", 0.0) or 0.0)
+                returned = {
+                    canonical_key(item, names): item
+                    for items in response["Responses"].values()
+                    for item in items
+                }
+                unprocessed = {
+                    canonical_key(key, names)
+                    for entry in (response.get("UnprocessedKeys") or {}).values()
+                    for key in entry.get("Keys", [])
+                }
+                # DynamoDB lists every table it answered in Responses (an empty list when
+                # nothing was found); a table missing there answered none of its keys.
+                table_answered = isinstance(response["Responses"].get(ref.request_name), list)
+                still: list[tuple[Any, ...]] = []
+                for k in pending:
+                    if k in returned:
+                        answered[k] = returned[k]
+                    elif k in unprocessed or not table_answered:
+                        still.append(k)  # no answer for this key yet: ask again
+                    else:
+                        answered[k] = None  # answered: not found
+                pending = still
+                if not pending:
+                    break
+                if attempt > UNPROCESSED.retries:
+                    remaining = len(order) - len(answered)
+                    raise IncompleteReadError(
+                        f"BatchGetItem on table {name!r}: {len(pending):,} keys were still "
+                        f"unprocessed after {attempt} requests ({remaining:,} of the "
+                        f"{len(order):,} distinct keys unread). DynamoDB returns UnprocessedKeys "
+                        "when the table's read capacity is exhausted: retry later, ask for fewer "
+                        "keys at a time, or ask the owner for more capacity. Nothing partial is "
+                        "returned.",
+                        operation="BatchGetItem",
+                        table=name,
+                        unread_keys=unread(),
+                    )
+                retries += 1
+                UNPROCESSED.sleep(attempt)
 
-    if len(answered) != len(order):  # pragma: no cover - every batch ends answered or raises
-        raise IncompleteReadError(
-            f"BatchGetItem on table {name!r}: {len(order) - len(answered):,} keys got no "
-            "answer. Nothing partial is returned; retry the call.",
-            operation="BatchGetItem", table=name, unread_keys=unread(),
+        if len(answered) != len(order):  # pragma: no cover - every batch ends answered or raises
+            raise IncompleteReadError(
+                f"BatchGetItem on table {name!r}: {len(order) - len(answered):,} keys got no "
+                "answer. Nothing partial is returned; retry the call.",
+                operation="BatchGetItem", table=name, unread_keys=unread(),
+            )
+        ordered = [item for k in order if (item := answered[k]) is not None]
+        missing = [dict(zip(names, rows[distinct[k]], strict=True)) for k in order
+                   if answered[k] is None]
+        builder.add_items(ordered)
+        df = builder.to_frame()
+        if columns is not None and len(df.columns):
+            wanted = [columns] if isinstance(columns, str) else list(columns)
+            first = list(names) + [c for c in dict.fromkeys(wanted) if c in df.columns and c not in names]
+            df = df[first + [c for c in df.columns if c not in first]]
+        df.attrs.update(
+            {
+                "consumed_capacity": capacity,
+                "scanned_count": len(ordered),
+                "count": len(ordered),
+                "pages": stats.pages,
+                "segments": 1,
+                "retries": retries + stats.resumed,
+                "resumed": stats.resumed,
+                "requested": len(rows),
+                "duplicate_keys": len(rows) - len(order),
+                "found": len(ordered),
+                "missing_keys": missing,
+            }
         )
-    ordered = [item for k in order if (item := answered[k]) is not None]
-    missing = [dict(zip(names, rows[distinct[k]], strict=True)) for k in order
-               if answered[k] is None]
-    builder.add_items(ordered)
-    df = builder.to_frame()
-    if columns is not None and len(df.columns):
-        wanted = [columns] if isinstance(columns, str) else list(columns)
-        first = list(names) + [c for c in dict.fromkeys(wanted) if c in df.columns and c not in names]
-        df = df[first + [c for c in df.columns if c not in first]]
-    df.attrs.update(
-        {
-            "consumed_capacity": capacity,
-            "scanned_count": len(ordered),
-            "count": len(ordered),
-            "pages": stats.pages,
-            "segments": 1,
-            "retries": retries + stats.resumed,
-            "resumed": stats.resumed,
-            "requested": len(rows),
-            "duplicate_keys": len(rows) - len(order),
-            "found": len(ordered),
-            "missing_keys": missing,
-        }
+        return df
+
+    times = TimeContext(session, ref, schema, parse_dates=parse_dates)
+    frame = cached_read(
+        session, operation="BatchGetItem", table=name,
+        request={"Keys": [wire_keys[distinct[k]] for k in order], "Consistent": bool(consistent),
+                 **projection},
+        numbers=numbers, flatten=flatten, cache=cache, run=run,
     )
-    return df
+    return times.parse(frame)

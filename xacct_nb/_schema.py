@@ -1,8 +1,10 @@
 """Table references and key schemas.
 
 A table is named by its name or its ARN. Key names come from DescribeTable,
-cached per (session, table); a role without ``dynamodb:DescribeTable`` can
-pass ``key_schema=`` instead and never needs it.
+cached per (session, table) together with the whole description
+(:attr:`KeySchema.description`: sizes, billing, indexes, for cost estimates);
+a role without ``dynamodb:DescribeTable`` can pass ``key_schema=`` instead and
+never needs it.
 """
 
 from __future__ import annotations
@@ -87,6 +89,9 @@ class KeySchema:
     attribute_types: dict[str, str] = field(default_factory=dict)
     item_count: int | None = None
     size_bytes: int | None = None
+    #: DynamoDB's whole ``Table`` description when the schema came from DescribeTable
+    #: (sizes, billing mode, index sizes, stream, ...); ``None`` when given by the caller.
+    description: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def key_names(self) -> tuple[str, ...]:
@@ -124,6 +129,7 @@ class KeySchema:
             },
             item_count=desc.get("ItemCount"),
             size_bytes=desc.get("TableSizeBytes"),
+            description=desc,
         )
 
     @classmethod

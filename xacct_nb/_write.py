@@ -65,6 +65,7 @@ from ._engine import UNPROCESSED, ReadStats, dynamodb_client, interactive, reque
 from ._errors import IncompleteWriteError, InvalidArgumentError, XacctError, translate_client_error
 from ._read_items import canonical_key
 from ._schema import KeySchema, key_schema_for, parse_table
+from ._timeformat import TimeFormat, check_time_args, encode_time_cells, key_time_formats
 from ._validate import check_session, public
 
 __all__ = ["WriteReport", "item_size", "write_frame"]
@@ -595,8 +596,12 @@ class _Prepared:
     dropped: list[int]
 
 
-def _prepare(df: pd.DataFrame, columns: list[str], schema: KeySchema) -> _Prepared:
-    """Run steps 1-4: convert, check keys, resolve duplicates, check values and sizes."""
+def _prepare(df: pd.DataFrame, columns: list[str], schema: KeySchema,
+             time_formats: dict[str, TimeFormat] | None = None) -> _Prepared:
+    """Run steps 1-4: convert, check keys, resolve duplicates, check values and sizes.
+
+    ``time_formats``: key columns holding datetimes, and the table's format for them.
+    """
     key_names = schema.key_names
     n = len(df)
     # 1. Convert, column by column.
@@ -605,7 +610,14 @@ def _prepare(df: pd.DataFrame, columns: list[str], schema: KeySchema) -> _Prepar
     key_problems: dict[int, str] = {}
     sizes = np.zeros(n, dtype=np.int64)  # upper bounds of the item sizes
     for j, col in enumerate(columns):
-        values, errors, col_sizes = _convert_column(df.iloc[:, j], col)
+        if time_formats and col in time_formats:
+            values, errors = encode_time_cells(
+                df.iloc[:, j], time_formats[col], f"attribute {col!r}")
+            col_sizes = np.array(
+                [0 if av is None else _str_size(col) + _value_size(av) for av in values],
+                dtype=np.int64)
+        else:
+            values, errors, col_sizes = _convert_column(df.iloc[:, j], col)
         converted.append(values)
         sizes += col_sizes
         for pos, reason in errors.items():
@@ -682,6 +694,7 @@ def write_frame(
     *,
     progress: bool | None = None,
     key_schema: Any = None,
+    time_format: Any = None,
 ) -> WriteReport:
     """Write the rows of a DataFrame to a table (BatchWriteItem, 25 rows a request).
 
@@ -726,6 +739,19 @@ def write_frame(
     key_schema
         Key names, to skip DescribeTable: ``"pk"`` or ``("pk", "sk")`` (then
         the key types are not checked before sending).
+    time_format
+        How the table's key attributes store times (an addition to the
+        design's signature): datetimes (``datetime64`` columns,
+        ``pd.Timestamp``, ``datetime``, ``date``) in the partition or sort
+        key column are written in the table's own format, sampled from its
+        values (a Query of the frame's first partition, else a Scan of 3
+        items; an empty table gets what ``write_frame`` writes without a
+        format, ISO 8601 with ``Z``, for an S key, and epoch seconds for an
+        N key); ``time_format=`` forces it (``"iso-z"``,
+        ``"iso-z.3"``, ``"iso-offset+02:00"``, ``"date"``, ``"epoch-s"``,
+        ``"epoch-ms"`` (N), a strftime pattern, or ``{attribute: format}``).
+        A time finer than the format holds fails its row. Other datetime
+        columns are written as ISO 8601 with ``Z``.
 
     Returns
     -------
@@ -767,6 +793,7 @@ def write_frame(
     check_session(session, "xn.write_frame")
     if progress not in (None, True, False):
         raise InvalidArgumentError(f"progress must be None, True or False, not {progress!r}.")
+    check_time_args(time_format, None)
     ref = parse_table(table)
     name = str(ref)
     if not isinstance(df, pd.DataFrame):
@@ -774,10 +801,11 @@ def write_frame(
     schema = key_schema_for(session, ref, key_schema)
     key_names = schema.key_names
     columns = _check_frame(df, key_names, name)
+    time_formats = key_time_formats(session, ref, schema, df, time_format)
     report = WriteReport(table=name, rows_total=len(df))
 
     with gc_paused():
-        prepared = _prepare(df, columns, schema)
+        prepared = _prepare(df, columns, schema, time_formats)
     items, keys, to_send = prepared.items, prepared.keys, prepared.to_send
     rejected, dropped = prepared.rejected, prepared.dropped
     report.duplicates_dropped = len(dropped)

@@ -1252,8 +1252,12 @@ def _ill_formed(detail: str) -> WireError:
     return validation(_NOT_WELL_FORMED + detail)
 
 
-def _partiql_tokens(statement: str) -> list[_Tok]:
-    """Tokens of a PartiQL statement (comments and whitespace dropped); strict."""
+def partiql_tokens(statement: str) -> list[_Tok]:
+    """Tokens of a PartiQL statement (comments and whitespace dropped); strict.
+
+    The one reading of a statement: the authorization here and the executor
+    (``_dynamodb.translate_select``) both tokenize with it.
+    """
     tokens: list[_Tok] = []
     position = 0
     while position < len(statement):
@@ -1479,7 +1483,7 @@ def _parse_statement(statement: Any, parameters: Any, account: str, region: str,
                          f"constraint: Member must have length less than or equal to {_MAX_STATEMENT}")
     for parameter in parameters:
         _attribute_value(parameter)
-    tokens = _partiql_tokens(statement)
+    tokens = partiql_tokens(statement)
     params = [t for t in tokens if t.kind == "param"]
     if len(params) != len(parameters):
         raise validation("Number of parameters in request and statement don't match.")

@@ -13,6 +13,11 @@ DynamoDB so that what analysts touch answers as DynamoDB does:
   the filter), with ``LastEvaluatedKey``. ``Select=COUNT`` returns only
   ``Count``/``ScannedCount``. A filter comparing values of different types
   matches nothing (moto raised ``TypeError``, a 500 HTML page).
+* **PartiQL SELECT** (ExecuteStatement) runs as the Query (``=`` / ``IN`` on
+  the partition key) or Scan DynamoDB would run, with the same pages, Limit,
+  ConsistentRead and capacity, and a ``NextToken`` bound to its statement
+  (moto returned everything at once and ignored BETWEEN, nested paths,
+  begins_with and parameters); writes still go to moto's PartiQL engine.
 * **ConsumedCapacity** is computed from item sizes (reads in 4 KB units, writes
   in 1 KB units plus index writes), for ``TOTAL`` and ``INDEXES``; ``NONE``
   omits it.
@@ -22,6 +27,10 @@ DynamoDB so that what analysts touch answers as DynamoDB does:
 * **Validation** errors carry DynamoDB's codes and messages (wrong key types,
   missing key elements, undefined or unused expression placeholders, Select
   combinations, Limit, batch sizes, duplicate batch keys, starting keys).
+* **DescribeTable** reports ``TableSizeBytes`` and every index's
+  ``IndexSizeBytes`` / ``ItemCount`` by the same item-size rules, so a cost
+  estimate from them matches the ConsumedCapacity charged (moto: 0 / absent),
+  and the ``TableClassSummary`` a table was created or updated with.
 * **Anything else moto cannot handle** comes back as DynamoDB's JSON
   ``InternalServerError`` (HTTP 500), never as an HTML page.
 
@@ -845,6 +854,17 @@ def check_placeholders(body: dict[str, Any]) -> None:
             )
 
 
+def _check_limit(body: dict[str, Any]) -> None:
+    """Refuse a ``Limit`` that is not a positive integer, with DynamoDB's message."""
+    if "Limit" in body:
+        limit = body["Limit"]
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise _invalid(
+                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
+                "constraint: Member must have value greater than or equal to 1"
+            )
+
+
 def check_read_request(body: dict[str, Any], operation: str) -> None:
     """Query/Scan parameters DynamoDB refuses before reading: Limit, Select combinations.
 
@@ -860,13 +880,7 @@ def check_read_request(body: dict[str, Any], operation: str) -> None:
     moto.dynamodb.exceptions.MockValidationException
         With DynamoDB's message.
     """
-    if "Limit" in body:
-        limit = body["Limit"]
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise _invalid(
-                f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy "
-                "constraint: Member must have value greater than or equal to 1"
-            )
+    _check_limit(body)
     select = body.get("Select")
     projected = body.get("ProjectionExpression") or body.get("AttributesToGet")
     if select == "SPECIFIC_ATTRIBUTES" and not projected:
@@ -1010,6 +1024,98 @@ def _sum_capacity(parts: list[tuple[float, dict[str, float], dict[str, float]]])
         for k, v in local.items():
             lsi[k] = lsi.get(k, 0.0) + v
     return table_units, gsi, lsi
+
+
+# -- table and index sizes (DescribeTable) ---------------------------------------------------
+def index_entries(table: Any, index: Any) -> list[Any]:
+    """Return the entries of a secondary index: items carrying its key attributes, projected.
+
+    The same entries (and sizes) a Query or Scan of the index reads and is
+    charged for (see :func:`_read_page`).
+    """
+    required = [k["AttributeName"] for k in index.schema]
+    partial = (index.projection or {}).get("ProjectionType", "ALL") != "ALL"
+    return [
+        index.project(item) if partial else item
+        for item in table.all_items()
+        if all(a in item.attrs for a in required)
+    ]
+
+
+def describe_sizes(table: Any, description: dict[str, Any]) -> dict[str, Any]:
+    """Fill DescribeTable's sizes and counts as DynamoDB reports them; return ``description``.
+
+    ``TableSizeBytes`` / ``ItemCount`` of the table and ``IndexSizeBytes`` /
+    ``ItemCount`` / ``IndexArn`` of every secondary index, counted with
+    :func:`item_size`, the rule capacity is charged by: a full Scan of a
+    table or index is charged about ``size / 4 KB`` read units. (DynamoDB
+    refreshes these figures every six hours or so; the sandbox's are current.)
+    moto reports a size of 0 and no index sizes at all.
+
+    Parameters
+    ----------
+    table : moto.dynamodb.models.table.Table
+        The table described.
+    description : dict
+        The ``Table`` / ``TableDescription`` object moto built for it.
+
+    Returns
+    -------
+    dict
+        ``description``, completed in place.
+    """
+    items = list(table.all_items())
+    description["TableSizeBytes"] = sum(item_size(item) for item in items)
+    description["ItemCount"] = len(items)
+    indexes = {index.name: index for index in table.all_indexes()}
+    for entry in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        for ix in description.get(entry) or []:
+            index = indexes.get(ix.get("IndexName"))
+            if index is None:
+                continue
+            entries = index_entries(table, index)
+            ix["IndexSizeBytes"] = sum(item_size(e) for e in entries)
+            ix["ItemCount"] = len(entries)
+            ix.setdefault("IndexArn", f"{table.table_arn}/index/{index.name}")
+    table_class = getattr(table, "xacct_table_class", None)
+    if table_class:
+        description["TableClassSummary"] = {"TableClass": table_class}
+    return description
+
+
+def _keeps_table_class(original: Handler) -> Handler:
+    """CreateTable / UpdateTable: remember ``TableClass`` (moto drops it) for DescribeTable."""
+    raw = _unwrap(original)
+
+    def handler(self: Any) -> str:
+        table_class = self.body.get("TableClass")
+        if table_class is not None and table_class not in ("STANDARD", "STANDARD_INFREQUENT_ACCESS"):
+            raise _invalid(
+                f"1 validation error detected: Value '{table_class}' at 'tableClass' failed to "
+                "satisfy constraint: Member must satisfy enum value set: "
+                "[STANDARD_INFREQUENT_ACCESS, STANDARD]"
+            )
+        text = raw(self)
+        if table_class is None:
+            return str(text)
+        table = self.dynamodb_backend.get_table(self.body["TableName"])
+        table.xacct_table_class = table_class
+        result = json.loads(text)
+        result["TableDescription"]["TableClassSummary"] = {"TableClass": table_class}
+        return json.dumps(result)
+
+    handler.__name__ = raw.__name__
+    return handler
+
+
+def _describe_with_sizes(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    def describe(self: Any, base_key: str = "TableDescription") -> dict[str, Any]:
+        result = original(self, base_key)
+        describe_sizes(self, result[base_key])
+        return result
+
+    describe.__wrapped__ = original  # type: ignore[attr-defined]
+    return describe
 
 
 # -- handler wrappers ------------------------------------------------------------------------
@@ -1312,8 +1418,11 @@ def patch_moto_dynamodb() -> None:
     items), the comparison operators (different types compare false), the
     DynamoDB handler's Query, Scan, GetItem, BatchGetItem, PutItem,
     UpdateItem, DeleteItem and BatchWriteItem (validation and
-    ConsumedCapacity), and its ``call_action`` (JSON ``InternalServerError``
-    instead of an HTML 500 page).
+    ConsumedCapacity), its ExecuteStatement (a SELECT is paged by
+    :func:`execute_select`), its ``call_action`` (JSON ``InternalServerError``
+    instead of an HTML 500 page), and ``Table.describe`` (table and index
+    sizes and counts by the same item-size rules, :func:`describe_sizes`; and
+    ``TableClassSummary``, which moto's CreateTable / UpdateTable drop).
     """
     from moto.dynamodb import comparisons
     from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
@@ -1344,7 +1453,11 @@ def patch_moto_dynamodb() -> None:
     DynamoHandler.update_item = _writer(DynamoHandler.update_item, "Key")  # type: ignore[method-assign, assignment]
     DynamoHandler.delete_item = _writer(DynamoHandler.delete_item, "Key")  # type: ignore[method-assign]
     DynamoHandler.batch_write_item = _batch_write(DynamoHandler.batch_write_item)  # type: ignore[method-assign, assignment]
+    DynamoHandler.execute_statement = _execute_statement(DynamoHandler.execute_statement)  # type: ignore[method-assign, assignment]
     DynamoHandler.call_action = _safe_call_action(DynamoHandler.call_action)  # type: ignore[method-assign]
+    Table.describe = _describe_with_sizes(Table.describe)  # type: ignore[method-assign]
+    DynamoHandler.create_table = _keeps_table_class(DynamoHandler.create_table)  # type: ignore[method-assign, assignment]
+    DynamoHandler.update_table = _keeps_table_class(DynamoHandler.update_table)  # type: ignore[method-assign, assignment]
     DynamoHandler._xacct_dynamodb = True  # type: ignore[attr-defined]
 
 
@@ -1404,3 +1517,638 @@ def scope_partiql() -> None:
 
     DynamoDBBackend.execute_statement = execute_statement  # type: ignore[method-assign]
     DynamoDBBackend._xacct_partiql_scoped = True  # type: ignore[attr-defined]
+
+
+# -- PartiQL SELECT (ExecuteStatement) -------------------------------------------------------
+#
+# moto 5.1's PartiQL engine (py-partiql-parser) returns every matching item in one answer
+# (no Limit, no 1 MB pages, no NextToken, no ConsumedCapacity), ignores ConsistentRead,
+# drops nested paths from the SELECT list, matches nothing for BETWEEN or nested paths in
+# WHERE, ignores begins_with(), and fails with a 500 on ``?`` parameters. A SELECT is
+# therefore served here the way DynamoDB serves it: translated into a Query (an equality or
+# IN on the partition key) or a Scan of the table or index, run by this module's paging
+# Query/Scan (1 MB pages, Limit on evaluated items, read capacity from the bytes read),
+# with the WHERE clause as a condition expression evaluated by moto's own condition
+# evaluator. INSERT/UPDATE/DELETE still go to moto's engine (``scope_partiql``).
+
+NOT_WELL_FORMED = "Statement wasn't well formed, can't be processed: "
+#: DynamoDB's PartiQL functions, as the condition-expression functions they are.
+_PQ_FUNCTIONS = {"BEGINS_WITH": "begins_with", "CONTAINS": "contains", "SIZE": "size",
+                 "ATTRIBUTE_TYPE": "attribute_type"}
+_PQ_KEYWORDS = {"AND", "OR", "NOT", "BETWEEN", "IN", "IS", "TRUE", "FALSE", "NULL", "MISSING",
+                "SELECT", "FROM", "WHERE", "ORDER", "BY", "ASC", "DESC"}
+_PQ_COMPARISONS = {"=": "EQ", "<": "LT", "<=": "LE", ">": "GT", ">=": "GE"}
+_PQ_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
+
+
+class _PqToken:
+    __slots__ = ("kind", "text", "value")
+
+    def __init__(self, kind: str, text: str, value: str) -> None:
+        self.kind, self.text, self.value = kind, text, value
+
+    @property
+    def upper(self) -> str:
+        return self.text.upper() if self.kind == "ident" else ""
+
+
+def _pq_invalid(detail: str) -> Exception:
+    return _invalid(NOT_WELL_FORMED + detail)
+
+
+def partiql_tokens(statement: str) -> list[_PqToken]:
+    """Tokens of a PartiQL statement, comments and whitespace dropped, a final ``;`` too.
+
+    The authorization layer's tokenizer (:func:`._accesses.partiql_tokens`),
+    so that the statement executed is read exactly as the one authorized.
+
+    Parameters
+    ----------
+    statement : str
+        The statement as sent.
+
+    Returns
+    -------
+    list
+        Tokens with ``kind`` (``ident``, ``qident``, ``string``, ``number``,
+        ``param``, ``op``, ``punct``), ``text`` and ``value`` (quotes removed).
+
+    Raises
+    ------
+    moto.dynamodb.exceptions.MockValidationException
+        "Statement wasn't well formed" for a character no token starts with.
+    """
+    from ._accesses import partiql_tokens as authorized_tokens
+    from ._wire import WireError
+
+    try:
+        read = authorized_tokens(statement)
+    except WireError as exc:
+        raise _invalid(str(exc)) from None
+    tokens = [_PqToken(t.kind, t.text, t.value if t.value is not None else t.text) for t in read]
+    if tokens and tokens[-1].text == ";":
+        tokens.pop()
+    return tokens
+
+
+def is_partiql_select(statement: Any) -> bool:
+    """Whether a statement is a SELECT (the only PartiQL statement served by this module)."""
+    if not isinstance(statement, str):
+        return False
+    try:
+        tokens = partiql_tokens(statement)
+    except Exception:  # noqa: BLE001 - moto's engine reports it
+        return False
+    return bool(tokens) and tokens[0].upper == "SELECT"
+
+
+class _Translation:
+    """A PartiQL SELECT as the pieces of a Query or Scan request."""
+
+    def __init__(self) -> None:
+        self.table = ""
+        self.index: str | None = None
+        self.paths: list[list[str | int]] | None = None  # None: SELECT *
+        self.names: dict[str, str] = {}
+        self.values: dict[str, dict[str, Any]] = {}
+        self.condition: str | None = None
+        self.conjuncts: list[list[_PqToken]] = []
+        self.descending = False
+        self.order_by: str | None = None
+
+    def name(self, text: str) -> str:
+        for placeholder, known in self.names.items():
+            if known == text:
+                return placeholder
+        placeholder = f"#n{len(self.names)}"
+        self.names[placeholder] = text
+        return placeholder
+
+    def value(self, wire: dict[str, Any]) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = wire
+        return placeholder
+
+
+def _pq_path(tokens: list[_PqToken], i: int) -> tuple[list[str | int], int]:
+    """Read the document path starting at ``tokens[i]``; return (path, index after it)."""
+    if i >= len(tokens) or tokens[i].kind not in ("ident", "qident") or (
+            tokens[i].upper in _PQ_KEYWORDS):
+        raise _pq_invalid(f"Unexpected token {tokens[i].text if i < len(tokens) else '<EOF>'!r}")
+    path: list[str | int] = [tokens[i].value]
+    i += 1
+    while i < len(tokens) and tokens[i].kind == "punct" and tokens[i].text in (".", "["):
+        if tokens[i].text == "." and i + 1 < len(tokens) and tokens[i + 1].kind in (
+                "ident", "qident"):
+            path.append(tokens[i + 1].value)
+            i += 2
+        elif (tokens[i].text == "[" and i + 2 < len(tokens) and tokens[i + 1].kind == "number"
+              and tokens[i + 1].text.isdigit() and tokens[i + 2].text == "]"):
+            path.append(int(tokens[i + 1].text))
+            i += 3
+        elif (tokens[i].text == "[" and i + 2 < len(tokens) and tokens[i + 1].kind == "string"
+              and tokens[i + 2].text == "]"):
+            path.append(tokens[i + 1].value)
+            i += 3
+        else:
+            raise _pq_invalid(f"Unexpected token {tokens[i].text!r} in a document path")
+    return path, i
+
+
+def _pq_literal(tokens: list[_PqToken], i: int, parameters: list[Any],
+                used: list[int]) -> tuple[dict[str, Any], int] | None:
+    """Return the literal at ``tokens[i]`` as an AttributeValue (and the next index), else None."""
+    token = tokens[i]
+    if token.kind == "string":
+        return {"S": token.value}, i + 1
+    if token.kind == "number":
+        return {"N": token.text}, i + 1
+    if token.kind == "op" and token.text == "-" and i + 1 < len(tokens) and (
+            tokens[i + 1].kind == "number"):
+        return {"N": "-" + tokens[i + 1].text}, i + 2
+    if token.kind == "param":
+        if used[0] >= len(parameters):
+            raise _invalid("Number of parameters in request and statement don't match.")
+        value = parameters[used[0]]
+        used[0] += 1
+        return value, i + 1
+    if token.upper in ("TRUE", "FALSE"):
+        return {"BOOL": token.upper == "TRUE"}, i + 1
+    if token.upper == "NULL":
+        return {"NULL": True}, i + 1
+    return None
+
+
+def _pq_condition(tokens: list[_PqToken], out: _Translation, parameters: list[Any],
+                  used: list[int]) -> str:
+    """Translate a WHERE clause into a DynamoDB condition expression (placeholders in ``out``)."""
+    parts: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if token.kind == "ident" and nxt is not None and nxt.text == "(" and (
+                token.upper in _PQ_FUNCTIONS):
+            parts.append(_PQ_FUNCTIONS[token.upper] + "(")
+            i += 2
+            continue
+        if token.kind == "ident" and token.upper in ("AND", "OR", "NOT", "BETWEEN"):
+            parts.append(token.upper)
+            i += 1
+            continue
+        if token.kind == "ident" and token.upper == "IN":
+            if nxt is None or nxt.text not in ("[", "("):
+                raise _pq_invalid("Expected a list after IN")
+            parts.append("IN (")
+            closing = "]" if nxt.text == "[" else ")"
+            i += 2
+            first = True
+            while i < len(tokens) and tokens[i].text != closing:
+                if not first:
+                    if tokens[i].text != ",":
+                        raise _pq_invalid(f"Unexpected token {tokens[i].text!r} in an IN list")
+                    parts.append(",")
+                    i += 1
+                literal = _pq_literal(tokens, i, parameters, used)
+                if literal is None:
+                    raise _invalid("Unsupported operation: IN lists of values other than literals "
+                                   "and parameters")
+                wire, i = literal
+                parts.append(out.value(wire))
+                first = False
+            if i >= len(tokens) or first:
+                raise _pq_invalid("Unterminated or empty IN list")
+            parts.append(")")
+            i += 1
+            continue
+        literal = _pq_literal(tokens, i, parameters, used)
+        if literal is not None:
+            wire, i = literal
+            parts.append(out.value(wire))
+            continue
+        if token.kind in ("ident", "qident"):
+            path, i = _pq_path(tokens, i)
+            text = out.name(str(path[0]))
+            for step in path[1:]:
+                text += f"[{step}]" if isinstance(step, int) else "." + out.name(step)
+            if i < len(tokens) and tokens[i].upper == "IS":  # path IS [NOT] MISSING
+                negate = i + 1 < len(tokens) and tokens[i + 1].upper == "NOT"
+                what = tokens[i + 2] if negate and i + 2 < len(tokens) else (
+                    tokens[i + 1] if i + 1 < len(tokens) else None)
+                if what is None or what.upper != "MISSING":
+                    raise _invalid("Unsupported operation: IS "
+                                   + (what.text if what is not None else "")
+                                   + " (the sandbox supports IS [NOT] MISSING)")
+                text = ("attribute_exists(" if negate else "attribute_not_exists(") + text + ")"
+                i += 3 if negate else 2
+            parts.append(text)
+            continue
+        if token.kind == "op" and token.text in ("=", "<", "<=", ">", ">=", "<>", "!="):
+            parts.append("<>" if token.text == "!=" else token.text)
+            i += 1
+            continue
+        if token.kind == "punct" and token.text in ("(", ")", ","):
+            parts.append(token.text)
+            i += 1
+            continue
+        raise _pq_invalid(f"Unexpected token {token.text!r}")
+    return " ".join(parts)
+
+
+def _pq_conjuncts(tokens: list[_PqToken]) -> list[list[_PqToken]]:
+    """Top-level AND-ed parts of a WHERE clause ([] if it has a top-level OR)."""
+    depth, between = 0, False
+    out: list[list[_PqToken]] = [[]]
+    for token in tokens:
+        if token.text in ("(", "["):
+            depth += 1
+        elif token.text in (")", "]"):
+            depth -= 1
+        if depth == 0 and token.kind == "ident":
+            if token.upper == "OR":
+                return []
+            if token.upper == "BETWEEN":
+                between = True
+            elif token.upper == "AND":
+                if between:
+                    between = False
+                else:
+                    out.append([])
+                    continue
+        out[-1].append(token)
+    if len(out) == 1 and len(out[0]) > 2 and out[0][0].text == "(" and _pq_closes(out[0]):
+        return _pq_conjuncts(out[0][1:-1])  # ((a = 1 AND b = 2)) -> a = 1, b = 2
+    return out
+
+
+def _pq_closes(tokens: list[_PqToken]) -> bool:
+    """Whether the parenthesis opening ``tokens`` is closed by its last token."""
+    depth = 0
+    for j, token in enumerate(tokens):
+        if token.kind == "punct" and token.text == "(":
+            depth += 1
+        elif token.kind == "punct" and token.text == ")":
+            depth -= 1
+            if depth == 0:
+                return j == len(tokens) - 1
+    return False
+
+
+def translate_select(statement: str, parameters: list[Any]) -> _Translation:
+    """Translate a PartiQL SELECT into a table/index, a projection and a condition expression.
+
+    Parameters
+    ----------
+    statement : str
+        ``SELECT * | path, ... FROM "table"[."index"] [WHERE ...] [ORDER BY key [ASC|DESC]]``.
+    parameters : list
+        The request's ``Parameters`` (AttributeValues for the ``?`` in order).
+
+    Returns
+    -------
+    _Translation
+        Table, index, projected paths, condition expression with its placeholders,
+        top-level conjuncts and the order.
+
+    Raises
+    ------
+    moto.dynamodb.exceptions.MockValidationException
+        DynamoDB's "Statement wasn't well formed" (or "Unsupported operation")
+        for what it cannot translate, and a parameter count that does not match.
+    """
+    tokens = partiql_tokens(statement)
+    out = _Translation()
+    if not tokens or tokens[0].upper != "SELECT":
+        raise _pq_invalid("Expected SELECT")
+    depth = 0
+    froms = []
+    for i, token in enumerate(tokens):
+        depth += token.text in ("(", "[", "{") and token.kind == "punct"
+        depth -= token.text in (")", "]", "}") and token.kind == "punct"
+        if depth == 0 and token.upper == "FROM":
+            froms.append(i)
+    if len(froms) != 1:
+        raise _pq_invalid("a SELECT needs exactly one FROM")
+    f = froms[0]
+    select = tokens[1:f]
+    if len(select) == 1 and select[0].text == "*":
+        out.paths = None
+    else:
+        out.paths = []
+        i = 0
+        while i < len(select):
+            path, i = _pq_path(select, i)
+            out.paths.append(path)
+            if i < len(select):
+                if select[i].text != ",":
+                    raise _pq_invalid(f"Unexpected token {select[i].text!r} in the SELECT list")
+                i += 1
+                if i == len(select):
+                    raise _pq_invalid("Unexpected end of the SELECT list")
+        if not out.paths:
+            raise _pq_invalid("Expected a SELECT list")
+    rest = f + 1
+    if rest >= len(tokens) or tokens[rest].kind not in ("ident", "qident"):
+        raise _pq_invalid("Expected a table name after FROM")
+    out.table = tokens[rest].value
+    rest += 1
+    if rest + 1 < len(tokens) and tokens[rest].text == "." and tokens[rest + 1].kind in (
+            "ident", "qident"):
+        out.index = tokens[rest + 1].value
+        rest += 2
+    where: list[_PqToken] = []
+    if rest < len(tokens):
+        if tokens[rest].upper != "WHERE":
+            raise _pq_invalid(f"Unexpected token {tokens[rest].text!r} after the table name")
+        where = tokens[rest + 1:]
+        order = next((j for j, t in enumerate(where) if t.upper == "ORDER"), None)
+        if order is not None:
+            tail = where[order:]
+            where = where[:order]
+            if len(tail) < 3 or tail[1].upper != "BY" or tail[2].kind not in ("ident", "qident"):
+                raise _pq_invalid("Expected ORDER BY key [ASC|DESC]")
+            out.order_by = tail[2].value
+            if len(tail) > 4 or (len(tail) == 4 and tail[3].upper not in ("ASC", "DESC")):
+                raise _pq_invalid("Expected ORDER BY key [ASC|DESC]")
+            out.descending = len(tail) == 4 and tail[3].upper == "DESC"
+        if not where:
+            raise _pq_invalid("Unexpected end of statement")
+    used = [0]
+    if where:
+        out.condition = _pq_condition(where, out, parameters, used)
+        out.conjuncts = _pq_conjuncts(where)
+    if used[0] != len(parameters):
+        raise _invalid("Number of parameters in request and statement don't match.")
+    return out
+
+
+def _pq_key_conditions(out: _Translation, hash_name: str, range_name: str | None,
+                       parameters: list[Any]) -> tuple[list[dict[str, Any]] | None, Any]:
+    """(partition values pinned by ``=`` / ``IN``, or None; the sort-key condition, or None)."""
+    partitions: list[dict[str, Any]] | None = None
+    sort: Any = None
+    used = [0]  # parameters are consumed in statement order: count them as conjuncts pass
+
+    def literals(tokens: list[_PqToken]) -> list[dict[str, Any]] | None:
+        values = []
+        i = 0
+        while i < len(tokens):
+            if tokens[i].text == ",":
+                i += 1
+                continue
+            literal = _pq_literal(tokens, i, parameters, used)
+            if literal is None:
+                return None
+            values.append(literal[0])
+            i = literal[1]
+        return values
+
+    def is_name(token: _PqToken, name: str | None) -> bool:
+        return name is not None and token.kind in ("ident", "qident") and token.value == name and (
+            token.upper not in _PQ_KEYWORDS)
+
+    for conjunct in out.conjuncts:
+        before = used[0]
+        c = conjunct
+        if len(c) >= 3 and c[1].kind == "op" and c[1].text in _PQ_COMPARISONS and is_name(
+                c[0], hash_name) and c[1].text == "=":
+            values = literals(c[2:])
+            if values is not None and len(values) == 1 and partitions is None:
+                partitions = values
+        elif len(c) >= 3 and c[-2].kind == "op" and c[-2].text == "=" and is_name(c[-1], hash_name):
+            values = literals(c[:-2])
+            if values is not None and len(values) == 1 and partitions is None:
+                partitions = values
+        elif (len(c) >= 4 and is_name(c[0], hash_name) and c[1].upper == "IN"
+              and c[2].text in ("[", "(") and c[-1].text in ("]", ")")):
+            values = literals(c[3:-1])
+            if values is not None and partitions is None:
+                partitions = values
+        elif range_name is not None and sort is None and len(c) >= 3 and is_name(c[0], range_name):
+            if c[1].kind == "op" and c[1].text in _PQ_COMPARISONS:
+                values = literals(c[2:])
+                if values is not None and len(values) == 1:
+                    sort = (_PQ_COMPARISONS[c[1].text], values)
+            elif c[1].upper == "BETWEEN":
+                and_at = next((j for j, t in enumerate(c) if t.upper == "AND"), None)
+                if and_at is not None:
+                    low, high = literals(c[2:and_at]), literals(c[and_at + 1:])
+                    if low is not None and high is not None and len(low) == len(high) == 1:
+                        sort = ("BETWEEN", low + high)
+        elif (range_name is not None and sort is None and len(c) >= 6
+              and c[0].upper == "BEGINS_WITH" and c[1].text == "(" and is_name(c[2], range_name)
+              and c[3].text == "," and c[-1].text == ")"):
+            values = literals(c[4:-1])
+            if values is not None and len(values) == 1:
+                sort = ("BEGINS_WITH", values)
+        # Count the parameters of this conjunct whatever matched (``literals`` stops early).
+        used[0] = before + sum(1 for t in conjunct if t.kind == "param")
+    return partitions, sort
+
+
+def _next_token_digest(body: dict[str, Any]) -> str:
+    import hashlib
+
+    what = json.dumps([body.get("Statement"), body.get("Parameters") or [],
+                       bool(body.get("ConsistentRead"))], sort_keys=True)
+    return hashlib.sha256(what.encode()).hexdigest()[:32]
+
+
+def encode_next_token(body: dict[str, Any], partition: int, last_key: dict[str, Any]) -> str:
+    """Make an opaque NextToken: where the statement's read stopped, bound to the statement.
+
+    Parameters
+    ----------
+    body : dict
+        The ExecuteStatement request (its Statement, Parameters and ConsistentRead
+        are bound into the token).
+    partition : int
+        For an ``IN`` list: the position of the partition being read (0 otherwise).
+    last_key : dict
+        The LastEvaluatedKey of the page.
+
+    Returns
+    -------
+    str
+        Base64 text.
+    """
+    import base64
+
+    payload = {"d": _next_token_digest(body), "p": partition, "k": last_key}
+    return base64.urlsafe_b64encode(json.dumps(payload, sort_keys=True).encode()).decode()
+
+
+def decode_next_token(body: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+    """(partition position, ExclusiveStartKey) of a request's NextToken; (0, None) without one.
+
+    Raises
+    ------
+    moto.dynamodb.exceptions.MockValidationException
+        A token that is not one of ours, or that another statement (or other
+        parameters, or another ConsistentRead) returned.
+    """
+    import base64
+
+    token = body.get("NextToken")
+    if token is None:
+        return 0, None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(str(token).encode()))
+        digest, partition, key = payload["d"], payload["p"], payload["k"]
+        if not (isinstance(partition, int) and isinstance(key, dict) and isinstance(digest, str)):
+            raise ValueError("shape")
+    except Exception:  # noqa: BLE001 - anything but our own token
+        raise _invalid("Invalid NextToken") from None
+    if digest != _next_token_digest(body):
+        raise _invalid("Invalid NextToken: the NextToken was returned for another statement "
+                       "(or other parameters); send it with the statement that returned it")
+    return partition, key
+
+
+def _pq_output(item: Any, paths: list[list[str | int]] | None) -> dict[str, Any]:
+    """Shape an item as PartiQL returns it: whole, or one attribute per path (its last name)."""
+    attributes: dict[str, Any] = item.to_json()["Attributes"]
+    if paths is None:
+        return attributes
+    out: dict[str, Any] = {}
+    for path in paths:
+        value: Any = {"M": attributes}
+        for step in path:
+            if isinstance(step, int):
+                inner = value.get("L") if isinstance(value, dict) else None
+                value = inner[step] if isinstance(inner, list) and step < len(inner) else None
+            else:
+                inner = value.get("M") if isinstance(value, dict) else None
+                value = inner.get(step) if isinstance(inner, dict) else None
+            if value is None:
+                break
+        if value is not None:
+            name = next((s for s in reversed(path) if isinstance(s, str)), str(path[0]))
+            out[name] = value
+    return out
+
+
+def execute_select(backend: Any, body: dict[str, Any], allowed: set[tuple[str, str | None]]) -> str:
+    """Answer an ExecuteStatement SELECT as DynamoDB does: one page of a Query or a Scan.
+
+    A WHERE clause with an equality (or ``IN``) on the partition key reads
+    those partitions (a Query each, in the order listed, sort-key conditions
+    narrowing the read); any other reads the whole table or index (a Scan).
+    A page ends after ``Limit`` evaluated items or 1 MB read, with a
+    ``NextToken`` bound to the statement and its parameters;
+    ``ConsumedCapacity`` as for the Query/Scan of the same items.
+
+    Parameters
+    ----------
+    backend : moto.dynamodb.models.DynamoDBBackend
+        The account's backend.
+    body : dict
+        The ExecuteStatement request.
+    allowed : set
+        ``(table, index or None)`` pairs the authorization layer allowed.
+
+    Returns
+    -------
+    str
+        The JSON answer.
+    """
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    mode = _check_capacity_mode(body)
+    _check_limit(body)
+    limit = body.get("Limit")
+    parameters = body.get("Parameters") or []
+    if not isinstance(parameters, list) or not all(
+            isinstance(p, dict) and len(p) == 1 for p in parameters):
+        raise _invalid("Parameters must be a list of AttributeValues")
+    out = translate_select(str(body.get("Statement", "")), parameters)
+    if (out.table, out.index) not in allowed:  # fail closed: the layer read another table
+        raise _invalid(f"The sandbox did not authorize {out.table!r}"
+                       + (f" index {out.index!r}" if out.index else "") + " for this statement")
+    table = backend.get_table(out.table)
+    consistent = bool(body.get("ConsistentRead"))
+    if out.index is not None:
+        index = _get_index(table, out.index, consistent)
+        hash_name = next(k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH")
+        range_name = next((k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"),
+                          None)
+    else:
+        hash_name, range_name = table.hash_key_attr, table.range_key_attr
+    try:
+        condition = (get_filter_expression(out.condition, out.names, out.values)
+                     if out.condition else None)
+    except Exception as exc:  # moto's parser: the translated condition does not parse
+        if getattr(exc, "error_type", "").endswith("ValidationException"):
+            raise _pq_invalid(getattr(exc, "message", str(exc))) from None
+        raise _pq_invalid(str(exc)) from None
+    partitions, sort = _pq_key_conditions(out, hash_name, range_name, parameters)
+    if out.order_by is not None and (
+            partitions is None or out.order_by not in (hash_name, range_name)):
+        raise _invalid("Must have WHERE clause in the statement when using ORDER BY clause."
+                       if partitions is None else
+                       f"ORDER BY is supported only on key attributes: {out.order_by}")
+    position, start = decode_next_token(body)
+    _state.read = None
+    if partitions is None:
+        if position != 0:
+            raise _invalid("Invalid NextToken")
+        items, scanned, last = scan(table, {}, limit, start, condition, out.index, consistent)
+    else:
+        if not 0 <= position < len(partitions):
+            raise _invalid("Invalid NextToken")
+        hash_type = table_attribute_type(table, hash_name)
+        partition = partitions[position]
+        if not (isinstance(partition, dict) and len(partition) == 1) or (
+                hash_type and next(iter(partition)) != hash_type):
+            items, scanned, last = [], 0, None  # a value of another type matches nothing
+            _state.read = (0, None)
+        else:
+            comparison, values = sort if sort is not None else (None, [])
+            range_type = table_attribute_type(table, range_name) if range_name else None
+            if any(next(iter(v)) != range_type for v in values if isinstance(v, dict)):
+                comparison, values = None, []  # the filter decides (and matches nothing)
+            items, scanned, last = query(
+                table, DynamoType(partition), comparison, [DynamoType(v) for v in values],
+                limit, start, not out.descending, None, index_name=out.index,
+                consistent_read=consistent, filter_expression=condition,
+                hash_key_conditions=[(hash_name, DynamoType(partition))],
+                range_key_conditions=(
+                    [(str(range_name), str(comparison), [DynamoType(v) for v in values])]
+                    if comparison else None),
+            )
+        if last is None and position + 1 < len(partitions):
+            position, last = position + 1, {}
+    read = getattr(_state, "read", None) or (0, None)
+    _state.read = None
+    result: dict[str, Any] = {"Items": [_pq_output(item, out.paths) for item in items]}
+    if last is not None:
+        from moto.dynamodb.models.utilities import dynamo_json_dump
+
+        result["NextToken"] = encode_next_token(body, position, json.loads(dynamo_json_dump(last)))
+    capacity = _read_capacity(table, mode, read, consistent)
+    if capacity:
+        result["ConsumedCapacity"] = capacity
+    return json.dumps(result)
+
+
+def table_attribute_type(table: Any, name: str | None) -> str | None:
+    """Return the declared type (S, N, B) of a key attribute of a table or its indexes."""
+    return {d["AttributeName"]: d["AttributeType"] for d in table.attr}.get(name or "")
+
+
+def _execute_statement(original: Handler) -> Handler:
+    """ExecuteStatement: a SELECT is paged here (:func:`execute_select`); writes go to moto."""
+    raw = _unwrap(original)
+
+    def execute_statement(self: Any) -> Any:
+        body = self.body
+        if not is_partiql_select(body.get("Statement")):
+            return raw(self)
+        from ._auth import partiql_scope
+
+        allowed: set[tuple[str, str | None]] = getattr(partiql_scope, "tables", None) or set()
+        return execute_select(self.dynamodb_backend, body, allowed)
+
+    execute_statement.__name__ = raw.__name__
+    return execute_statement
