@@ -465,6 +465,27 @@ CASES += [
                                                          quiet=True)),
 ]
 
+# -- max_rcu: checked before anything is sent (a down endpoint would say otherwise) -----------
+CASES += [
+    bad("max-rcu-query-bool", lambda c: xn.read_query(c.down, "Orders", "C-1", max_rcu=True),
+        "max_rcu", '"off"'),
+    bad("max-rcu-scan-0", lambda c: xn.read_scan(c.down, "Orders", max_rcu=0), "max_rcu", '"off"'),
+    bad("max-rcu-scan-0-percent", lambda c: xn.read_scan(c.down, "Orders", max_rcu="0%"),
+        "max_rcu", "0 < N <= 100"),
+    bad("max-rcu-items-str", lambda c: xn.read_items(c.down, "Orders", [("C-1", "x")],
+                                                     max_rcu="fast"), "max_rcu", "'fast'"),
+    bad("max-rcu-partiql-negative", lambda c: xn.read_partiql(
+        c.down, 'SELECT * FROM "Orders"', max_rcu=-1), "max_rcu", "-1"),
+    bad("max-rcu-export-list", lambda c: xn.export(c.down, "Orders", "out.csv", max_rcu=[5]),
+        "max_rcu", "list"),
+    bad("max-rcu-dask-scan-bool", lambda c: xd.read_scan(c.down, "Orders", segments=2,
+                                                          max_rcu=False), "max_rcu"),
+    bad("max-rcu-dask-query-percent", lambda c: xd.read_query(c.down, "Orders", "C-1",
+                                                               max_rcu="200%"), "max_rcu"),
+    bad("max-rcu-share-of-on-demand", lambda c: xn.read_scan(c.reader, c.table, max_rcu="10%"),
+        "on-demand", "max_rcu=50"),
+]
+
 
 @pytest.mark.parametrize("call", [
     lambda s: xn.read_query(s, "Orders", "C-1", key_schema="pk"),
@@ -659,3 +680,26 @@ def test_the_guard_lets_other_errors_through() -> None:
 
     with pytest.raises(ZeroDivisionError):
         buggy()
+
+
+# -- segments="auto" (the only string segments= takes) ------------------------------------
+
+SEGMENT_CASES = [
+    bad("scan-segments-fast", lambda c: xn.read_scan(c.reader, c.table, segments="fast"),
+        "segments", "auto"),
+    bad("scan-segments-AUTO", lambda c: xn.read_scan(c.reader, c.table, segments="AUTO"),
+        "segments", "auto"),
+    bad("scan-segments-float", lambda c: xn.read_scan(c.reader, c.table, segments=2.0),
+        "segments"),
+    bad("scan-segments-None", lambda c: xn.read_scan(c.reader, c.table, segments=None),
+        "segments"),
+    bad("dask-scan-segments-fast", lambda c: xd.read_scan(c.reader, c.table, segments="fast"),
+        "segments", "auto"),
+]
+
+
+@pytest.mark.parametrize("case", SEGMENT_CASES, ids=[case.id for case in SEGMENT_CASES])
+def test_bad_segments_raise_an_xacct_error_naming_them(
+    case: Case, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    test_bad_input_raises_an_xacct_error_naming_it(case, request, monkeypatch, tmp_path)

@@ -81,7 +81,9 @@ def test_accounts_roles_and_policies_are_the_real_documents(sandbox):
         RoleName="DynamoDBReaderRoleForAccountA", PolicyName="ReadMyCrossAccountTable"
     )["PolicyDocument"]
     doc = json.loads(doc) if isinstance(doc, str) else doc
-    assert doc == policies.read_only_policy(sandbox.table_arn)
+    provisioned_arn = policies.table_arn(sandbox.region, sandbox.account_b,
+                                         sandbox.provisioned_table)
+    assert doc == policies.read_only_policy([sandbox.table_arn, provisioned_arn])
     assert set(doc["Statement"][0]["Action"]) >= {
         "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem",
         "dynamodb:DescribeTable",
@@ -107,7 +109,8 @@ def test_accounts_roles_and_policies_are_the_real_documents(sandbox):
 
 def test_tables_index_and_second_table(sandbox):
     ddb = sandbox.admin_session("B").client("dynamodb")
-    assert sorted(ddb.list_tables()["TableNames"]) == sorted([sandbox.table, sandbox.private_table])
+    assert sorted(ddb.list_tables()["TableNames"]) == sorted(
+        [sandbox.table, sandbox.private_table, sandbox.provisioned_table])
     desc = ddb.describe_table(TableName=sandbox.table)["Table"]
     assert [k["AttributeName"] for k in desc["KeySchema"]] == ["customer_id", "order_ts"]
     gsi = desc["GlobalSecondaryIndexes"][0]

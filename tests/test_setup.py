@@ -122,13 +122,18 @@ def test_describe_and_markdown_show_both_accounts_with_json():
     assert (f"Then: session = xn.assume_role('arn:aws:iam::{B}:role/AnalyticsReader', "
             f"external_id='{EXT}')") in text
     assert '"sts:ExternalId": "analytics-ext-42"' in text
+    # The owner learns that IAM cannot cap read capacity, and what can.
+    assert ("Ask your analysts to read with max_rcu=... (xacct-nb caps its own reads; "
+            "IAM cannot)") in text
     markdown = plan._repr_markdown_()
+    assert "- Read capacity: no IAM condition caps it." in markdown
     assert f"#### Account B {B} (owner of table {TABLE})" in markdown
     assert markdown.count("```json") == 3
     assert repr(plan) == (f"<SetupPlan read access to {TABLE} ({B}) for {A} via role "
                           "AnalyticsReader>")
     rp = _plan(use_resource_policy=True, requester_user="analyst")
     assert "Resource-based policy on table" in str(rp)
+    assert "max_rcu=" in str(rp)
     assert f"xn.read_query(session, 'arn:aws:dynamodb:{REGION}:{B}:table/{TABLE}', ...)" in str(rp)
 
 

@@ -10,6 +10,7 @@ in ``XACCT_CONFIG``, else ``./xacct.toml``)::
     table = "MyCrossAccountTable"
     region = "us-east-1"
     profile = "analyst-a"
+    max_rcu = 100           # optional: every reader's default read-capacity budget
 
 With none of them set, ``connect()`` starts the embedded sandbox, says so in
 one line, and connects to it with the reader role, so a notebook that begins
@@ -21,14 +22,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import boto3
 
 from . import sandbox as _sandbox
+from ._budget import config_data, config_file
 from ._errors import ConfigurationError, InvalidArgumentError
 from ._sessions import assume_role, credentials_expiry, whoami
 from ._validate import check_bool, check_str, public
@@ -62,17 +62,6 @@ class Settings:
         return not any(getattr(self, name) for name in SETTINGS)
 
 
-def _config_file() -> Path | None:
-    explicit = os.environ.get("XACCT_CONFIG")
-    if explicit:
-        path = Path(explicit)
-        if not path.is_file():
-            raise ConfigurationError(f"XACCT_CONFIG points at {explicit!r}, which is not a file.")
-        return path
-    path = Path.cwd() / "xacct.toml"
-    return path if path.is_file() else None
-
-
 def load_settings(**overrides: Any) -> Settings:
     """Resolve settings from arguments, environment and ``xacct.toml`` (first wins)."""
     values: dict[str, Any] = {}
@@ -86,14 +75,11 @@ def load_settings(**overrides: Any) -> Settings:
         if name not in values and os.environ.get(var):
             values[name] = os.environ[var]
             sources.append(var)
-    path = _config_file()
+    path = config_file()
     if path is not None:
-        try:
-            data = tomllib.loads(path.read_text())
-        except (tomllib.TOMLDecodeError, OSError) as exc:
-            raise ConfigurationError(f"Cannot read {path}: {exc}") from None
-        data = data.get("xacct", data)
-        unknown = set(data) - set(SETTINGS)
+        data = config_data(path)
+        # max_rcu is the readers' default budget (xacct_nb._budget.default_max_rcu).
+        unknown = set(data) - set(SETTINGS) - {"max_rcu"}
         if unknown:
             raise ConfigurationError(
                 f"{path} has unknown settings {sorted(unknown)}; known: {list(SETTINGS)}."

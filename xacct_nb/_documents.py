@@ -234,6 +234,19 @@ def read_only_policy(tables: str | Sequence[str]) -> dict[str, Any]:
     DescribeTable (key names and types, sizes) and PartiQLSelect
     (:func:`xacct_nb.read_partiql`).
 
+    It limits what the role may read, not how fast: no IAM condition key
+    caps the read capacity a role consumes, so a granted Scan may read the
+    whole table as fast as the table serves it. To protect the table, its
+    owner can give it (and each GSI) provisioned capacity, or an on-demand
+    maximum, so that reads beyond it are throttled (for every reader, the
+    owner's application included); give analysts a table or GSI of their own
+    (granted by :func:`index_arn`); offer S3 exports (:func:`export_policy`,
+    point-in-time recovery, no read capacity consumed) instead of scans;
+    narrow the grant with a resource-based policy (:func:`table_resource_policy`,
+    e.g. without Scan); alarm in CloudWatch on ``ConsumedReadCapacityUnits``
+    and throttled requests; and ask the analysts to read with ``max_rcu=``,
+    which xacct-nb enforces on its own reads (a promise, not a permission).
+
     >>> doc = read_only_policy("arn:aws:dynamodb:us-east-1:222222222222:table/T1")
     >>> doc["Statement"][0]["Resource"]
     ['arn:aws:dynamodb:us-east-1:222222222222:table/T1', 'arn:aws:dynamodb:us-east-1:222222222222:table/T1/index/*']

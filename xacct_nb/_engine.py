@@ -26,6 +26,12 @@ answers into pages and frames:
   :data:`MAX_FETCH_THREADS` fetching threads, whatever the number of
   segments (segments wait as work items), hand pages to a small pool of
   parsing threads through a bounded queue;
+- **a capacity budget and back-pressure** (:class:`~xacct_nb._budget.Budget`,
+  one per read, on :attr:`ReadStats.budget`): each request waits for the
+  read's budget and its shared throttling gate, pages are sized with
+  ``Limit`` to about a second of budget, and a throttled request (read
+  clients let botocore retry connection errors and 5xx but not throttling)
+  pauses and slows down every thread of the read;
 - **frames** (:func:`collect`), **progress** (:class:`Progress`,
   :func:`interactive`) and **stats** (:class:`ReadStats`).
 """
@@ -41,6 +47,7 @@ import random
 import sys
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -56,6 +63,7 @@ from botocore.exceptions import (
     ParamValidationError,
 )
 
+from ._budget import THROTTLE_CODES, Budget, consumed_capacity
 from ._clients import client
 from ._decode import NUMBER_MODES, FrameBuilder, gc_paused
 from ._decode_arrow import PageParser, split_items
@@ -96,6 +104,7 @@ __all__ = [
     "request",
     "request_page",
     "threaded_stream",
+    "throttling_to_engine",
 ]
 
 logger = logging.getLogger("xacct_nb")
@@ -157,7 +166,12 @@ UNPROCESSED = RetryPolicy(retries=7, base=0.05, cap=5.0)
 
 @dataclass
 class ReadStats:
-    """What a read cost: capacity, items scanned vs. returned, pages."""
+    """What a read cost: capacity, items scanned vs. returned, pages, throttling, waits.
+
+    ``budget`` is the read's one :class:`~xacct_nb._budget.Budget` (its
+    ``max_rcu`` and throttling gate), shared by every worker that shares
+    these stats; ``None`` (writes) sends as fast as answers come.
+    """
 
     consumed_capacity: float = 0.0
     scanned_count: int = 0
@@ -165,6 +179,9 @@ class ReadStats:
     pages: int = 0
     segments: int = 1
     resumed: int = 0
+    throttled: int = 0
+    waited_seconds: float = 0.0
+    budget: Budget | None = field(default=None, repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -183,6 +200,17 @@ class ReadStats:
         with self._lock:
             self.resumed += 1
 
+    def add_throttle(self) -> None:
+        """Count one throttled request."""
+        with self._lock:
+            self.throttled += 1
+
+    def add_wait(self, seconds: float) -> None:
+        """Count time spent waiting for the budget or the throttling gate."""
+        if seconds:
+            with self._lock:
+                self.waited_seconds += seconds
+
     def as_attrs(self) -> dict[str, Any]:
         """Return the cost as ``df.attrs`` entries."""
         return {
@@ -192,6 +220,12 @@ class ReadStats:
             "pages": self.pages,
             "segments": self.segments,
             "resumed": self.resumed,
+            "max_rcu": (self.budget.rate if self.budget is not None and not self.budget.implicit
+                        else None),
+            "paced_rcu": (round(self.budget.rate, 3) if self.budget is not None
+                          and self.budget.implicit and self.budget.rate is not None else None),
+            "throttled": self.throttled,
+            "waited_seconds": round(self.waited_seconds, 6),
             **self.extra,
         }
 
@@ -385,7 +419,45 @@ def _check_batch(response_dict: dict[str, Any], operation_model: Any = None, **_
         _json_object(body, operation)
 
 
-def dynamodb_client(session: Any, **config: Any) -> Any:
+def _no_throttle_retry(response: Any = None, **_: Any) -> bool | None:
+    """Botocore ``needs-retry`` hook (run first) of read clients: never retry throttling.
+
+    Returning ``False`` for a throttled answer stops botocore's own retry
+    handler (whose answer comes later); anything else is left to it.
+    """
+    if not response:
+        return None
+    http_response, parsed = response
+    code = (parsed or {}).get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+    if code in THROTTLE_CODES or getattr(http_response, "status_code", None) == 429:
+        return False
+    return None
+
+
+#: Read clients whose botocore does not retry throttling (:func:`dynamodb_client`).
+_LEFT_TO_US: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _throttle_sends(call: Callable[..., Any]) -> int:
+    """Throttled sends per resume: botocore's attempts when it leaves throttling to us, else 1."""
+    owner = getattr(call, "__self__", None)
+    if owner is None or owner not in _LEFT_TO_US:
+        return 1
+    retries = getattr(owner.meta.config, "retries", None) or {}
+    return max(1, int(retries.get("total_max_attempts") or retries.get("max_attempts") or 1))
+
+
+def throttling_to_engine(ddb: Any) -> Any:
+    """Make botocore leave throttling of ``ddb``'s requests to :func:`request`; return ``ddb``.
+
+    Connection errors and 5xx are still retried by botocore.
+    """
+    ddb.meta.events.register_first("needs-retry.dynamodb", _no_throttle_retry)
+    _LEFT_TO_US.add(ddb)
+    return ddb
+
+
+def dynamodb_client(session: Any, *, throttle_retries: bool = True, **config: Any) -> Any:
     """Build a DynamoDB client (:func:`~xacct_nb._clients.client`) whose answers are checked.
 
     Query/Scan ``Items`` are raw wire JSON (see :func:`raw_items_client`); an
@@ -393,8 +465,15 @@ def dynamodb_client(session: Any, **config: Any) -> Any:
     there (cut short, failing its CRC32, not JSON) raises before botocore
     parses it, and :func:`request` sends the request again. ``config``
     overrides :func:`~xacct_nb._clients.default_config`.
+
+    ``throttle_retries=False`` (read clients): botocore does not retry
+    throttled requests (it still retries connection errors and 5xx); they
+    reach :func:`request` at once, which pauses and slows down the whole read
+    (:meth:`~xacct_nb._budget.Budget.throttled`) before sending again.
     """
     ddb = client(session, "dynamodb", **config)
+    if not throttle_retries:
+        throttling_to_engine(ddb)
     for operation in ("Query", "Scan", "ExecuteStatement"):
         ddb.meta.events.register(f"before-parse.dynamodb.{operation}", _take_items)
     for operation in ("BatchGetItem", "BatchWriteItem"):
@@ -411,10 +490,11 @@ def raw_items_client(session: Any) -> Any:
     either into what :class:`~xacct_nb._decode.FrameBuilder` takes. Answers
     are checked as in :func:`dynamodb_client`.
 
-    Everything else (signing, credential refresh, retries, errors, the
-    ``LastEvaluatedKey``) is botocore's own.
+    Everything else (signing, credential refresh, retries but of throttling,
+    errors, the ``LastEvaluatedKey``) is botocore's own: throttling reaches
+    :func:`request` at once (see :func:`dynamodb_client`).
     """
-    return dynamodb_client(session)
+    return dynamodb_client(session, throttle_retries=False)
 
 
 # -- one request, re-sent after transient faults --------------------------------------------
@@ -431,6 +511,8 @@ def request(
     unread_keys: Callable[[], list[dict[str, Any]]] | None = None,
     write: bool = False,
     policy: RetryPolicy | None = None,
+    budget: Budget | None = None,
+    cost: float = 0.0,
 ) -> dict[str, Any]:
     """Send one request; send it again after transient faults; return a complete answer.
 
@@ -465,6 +547,18 @@ def request(
         (puts are idempotent), and end in :class:`~xacct_nb.IncompleteWriteError`.
     policy
         How often and after how long (:data:`RESUME` by default).
+    budget, cost
+        The read's :class:`~xacct_nb._budget.Budget` (``stats.budget`` by
+        default) and the RCU the request is expected to cost: each attempt
+        first waits for the budget (:meth:`~xacct_nb._budget.Budget.acquire`,
+        counted in ``stats.waited_seconds``), then is charged what its answer's
+        ``ConsumedCapacity`` says. A throttled attempt (counted in
+        ``stats.throttled``) closes the budget's shared gate for the policy's
+        delay, for every thread of the read, and lowers its rate. With a
+        read client whose botocore leaves throttling to the engine
+        (``dynamodb_client(throttle_retries=False)``), a resume allows as many
+        throttled sends as botocore's attempts (``AWS_MAX_ATTEMPTS``, 8) would
+        have made, so a read is as patient with throttling as before.
 
     Raises
     ------
@@ -481,6 +575,8 @@ def request(
     (2, True)
     """
     policy = policy or RESUME
+    if budget is None:
+        budget = stats.budget
     name = getattr(call, "__name__", "")
     operation = operation or _OPERATION_NAMES.get(name, name)
     paged = operation in PAGED_OPERATIONS
@@ -489,11 +585,21 @@ def request(
     required = REQUIRED_KEYS.get(operation)
     if required == "Items" and params.get("Select") == "COUNT":
         required = None
-    for attempt in range(policy.retries + 1):
+    # A client that leaves throttling to us (dynamodb_client(throttle_retries=False)): each
+    # resume allows as many throttled sends as botocore's attempts would have made.
+    sends = _throttle_sends(call)
+    attempt, in_row = 0, 0
+    while True:
         err: XacctError | None = None
+        throttled = False
+        if budget is not None:
+            stats.add_wait(budget.acquire(cost))
         try:
             response = call(**params)
             if required is None or required in response:
+                if budget is not None:
+                    budget.settle(cost, consumed_capacity(response))
+                    budget.answered()
                 return response
             raise _Malformed(f"the {operation} answer (HTTP 200) had no {required}")
         except _Malformed as exc:
@@ -505,6 +611,14 @@ def request(
                 raise
             error = exc.response.get("Error", {})
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if budget is not None:
+                budget.settle(cost, 0.0)  # an error answer consumes no capacity
+            if error.get("Code") in THROTTLE_CODES or status == 429:
+                throttled = True
+                # botocore's own retries of it (a client that still retries throttling)
+                retried = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+                for _ in range(1 + int(retried or 0)):
+                    stats.add_throttle()
             err = translate_client_error(exc, table=table)
             if not (error.get("Code") in TRANSIENT_CODES or status >= 500):
                 if isinstance(err, AwsError):  # where the read stopped
@@ -534,15 +648,28 @@ def request(
         except BotoCoreError as exc:  # the connection failed, after botocore's own retries
             cause = f"{exc}."
             hint = "Check the network and retry."
+        in_row = in_row + 1 if throttled else 0
+        if throttled and in_row % sends:
+            # What botocore's own retries of throttling did, with the read's shared gate.
+            delay = policy.delay(min(in_row, 64))
+            logger.info("re-sending %s after throttling (%s; %.2fs)", what, cause, delay)
+            if budget is not None:
+                budget.throttled(delay)
+            else:
+                time.sleep(delay)
+            continue
         if attempt == policy.retries:
             raise _gave_up(what, operation, table, cause, hint, attempt, params, stats, err,
                            unread_keys, write) from None
+        attempt += 1
         stats.add_resume()
-        delay = policy.delay(attempt + 1)
+        delay = policy.delay(min(in_row, 64) if throttled else attempt)
         logger.info("re-sending %s after a transient fault (%s; attempt %d, %.2fs)",
-                    what, cause, attempt + 1, delay)
-        time.sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
+                    what, cause, attempt, delay)
+        if throttled and budget is not None:
+            budget.throttled(delay)  # every thread of the read waits, at the next acquire()
+        else:
+            time.sleep(delay)
 
 
 def _gave_up(what: str, operation: str, table: str, cause: str, hint: str, attempts: int,
@@ -590,6 +717,7 @@ def page_stream(
     can_limit_requests: bool = False,
     stop: threading.Event | None = None,
     cursor: tuple[str, str] = KEY_CURSOR,
+    budget: Budget | None = None,
 ) -> Iterator[tuple[Any, bool]]:
     """Yield (items, more_pages) for every page, to the end or to ``limit`` rows.
 
@@ -599,15 +727,30 @@ def page_stream(
     ``LastEvaluatedKey`` -> ``ExclusiveStartKey``) or :data:`TOKEN_CURSOR`
     (ExecuteStatement: ``NextToken``). With ``can_limit_requests``, each
     request's ``Limit`` (items evaluated) is the rows still wanted.
+
+    With a rate in ``budget`` (``stats.budget`` by default), each page's
+    ``Limit`` is also about one second of budget
+    (:meth:`~xacct_nb._budget.Budget.page_limit`, from the cost per
+    evaluated item of the pages before), and each request waits for it.
     """
     answer_field, request_field = cursor
     params = dict(params, ReturnConsumedCapacity="TOTAL")
+    if budget is None:
+        budget = stats.budget
     returned = 0
     while stop is None or not stop.is_set():
-        if limit is not None and can_limit_requests:
-            params["Limit"] = min(limit - returned, 10000)
-        page = request_page(call, params, table=table, stats=stats)
+        wanted = min(limit - returned, 10000) if limit is not None and can_limit_requests else None
+        size = budget.page_limit(wanted) if budget is not None else wanted
+        if size is not None:
+            params["Limit"] = size
+        cost = budget.expected_cost(size) if budget is not None else 0.0
+        page = request(call, params, table=table, stats=stats, what=f"Reading {table!r}",
+                       budget=budget, cost=cost)
         stats.add_page(page)
+        if budget is not None:
+            evaluated = page.get("ScannedCount")
+            budget.learn(consumed_capacity(page),
+                         int(evaluated) if evaluated is not None else len(page.get("Items", ())))
         items = page.get("Items", [])
         more = answer_field in page
         if limit is not None and returned + len(items) >= limit:
@@ -637,13 +780,18 @@ def fetcher(
     limit: int | None = None,
     can_limit_requests: bool = False,
     cursor: tuple[str, str] = KEY_CURSOR,
+    budget: Budget | None = None,
 ) -> Worker:
-    """Make a worker that follows one page stream (see :func:`page_stream`)."""
+    """Make a worker that follows one page stream (see :func:`page_stream`).
+
+    Workers of one read share its ``stats`` and so its budget
+    (``stats.budget``, unless ``budget`` is given).
+    """
 
     def work(emit: Callable[[Any, bool], bool], stop: threading.Event) -> None:
         for items, more in page_stream(
             call, params, table=table, stats=stats, limit=limit,
-            can_limit_requests=can_limit_requests, stop=stop, cursor=cursor,
+            can_limit_requests=can_limit_requests, stop=stop, cursor=cursor, budget=budget,
         ):
             if not emit(items, more):
                 return
@@ -662,6 +810,7 @@ def threaded_stream(
     *,
     limit: int | None = None,
     count: int | None = None,
+    concurrency: Any = None,
 ) -> Iterator[tuple[Any, bool]]:
     """Yield parsed pages from workers running in threads, in the order they arrive.
 
@@ -678,6 +827,17 @@ def threaded_stream(
     queued). If any worker fails, the others stop and the error is raised:
     never a silently partial result. ``limit`` caps the rows over all
     workers.
+
+    ``concurrency`` (optional; :class:`~xacct_nb._parallel.AIMD`, say) lets
+    the number of threads fetching at once change during the read: an
+    object with ``limit`` (an int from 1, read at every page) and
+    ``on_page(latency=seconds)`` (called for every page as it arrives, with
+    the time since its thread's request left). Threads beyond the limit
+    park between pages: a thread finishes the page it is fetching, hands it
+    over, and waits before its next request (keeping its segment and where
+    it stopped) or before taking a new segment. Parked threads holding an
+    unfinished segment resume first, as soon as the limit allows; a thread
+    that ends a segment while such a thread waits makes way for it.
     """
     if count is None:
         workers = list(workers)
@@ -696,6 +856,41 @@ def threaded_stream(
     parsing = ThreadPoolExecutor(
         max_workers=min(threads, MAX_PARSE_THREADS), thread_name_prefix="xacct-parse"
     )
+    # The gate: how many threads fetch (``active``) against the allowed number;
+    # ``resuming``: parked threads holding an unfinished segment (they go first).
+    gate = threading.Condition()
+    state = {"active": 0, "resuming": 0, "exhausted": False}
+    local = threading.local()
+
+    def allowed() -> int:
+        if concurrency is None:
+            return threads
+        return max(1, min(threads, int(concurrency.limit)))
+
+    def enter(resuming: bool) -> bool:
+        """Wait for a fetching slot; False once the read stops (or, for new work, has none)."""
+        with gate:
+            if resuming:
+                state["resuming"] += 1
+            try:
+                while not stop.is_set():
+                    if not resuming and state["exhausted"]:
+                        return False
+                    if state["active"] < allowed() and (resuming or not state["resuming"]):
+                        state["active"] += 1
+                        local.holding = True
+                        return True
+                    gate.wait(0.05)  # woken at every page; the timeout catches stop
+                return False
+            finally:
+                if resuming:
+                    state["resuming"] -= 1
+
+    def release() -> None:
+        with gate:
+            state["active"] -= 1
+            local.holding = False
+            gate.notify_all()
 
     def put(message: tuple[str, Any]) -> bool:
         while not stop.is_set():
@@ -707,25 +902,55 @@ def threaded_stream(
         return False
 
     def emit(items: Any, more: bool) -> bool:
+        if concurrency is not None:
+            concurrency.on_page(latency=time.monotonic() - local.since)
         # Numbered, submitted and queued under one lock: queue order is
         # number order, which the parser's schema versions rely on.
         with order:
             if stop.is_set():
                 return False
             parsed = parsing.submit(parser.parse, items, seq=next(numbers))
-            return put(("page", (parsed, more)))
+            if not put(("page", (parsed, more))):
+                return False
+        if concurrency is not None:
+            with gate:
+                gate.notify_all()  # the limit may have risen
+                over = state["active"] > allowed()
+            if over and more:  # park before the next request, keeping the segment
+                release()
+                if not enter(resuming=True):
+                    return False
+            local.since = time.monotonic()
+        return True
 
     def next_work() -> Worker | None:
         with taking:
-            return None if stop.is_set() else next(source, None)
+            work = None if stop.is_set() else next(source, None)
+        if work is None:
+            with gate:
+                state["exhausted"] = True
+                gate.notify_all()
+        return work
 
     def run() -> None:
+        local.holding = False
         try:
-            while (work := next_work()) is not None:
+            while local.holding or enter(resuming=False):
+                work = next_work()
+                if work is None:
+                    break
+                local.since = time.monotonic()
                 work(emit, stop)
+                with gate:
+                    make_way = state["active"] > allowed() or state["resuming"] > 0
+                if make_way and local.holding:
+                    release()
             put(("done", None))
         except BaseException as exc:  # noqa: BLE001 - handed to the consuming thread
             put(("error", exc))
+        finally:
+            if local.holding:
+                release()
 
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="xacct-read")
     try:
@@ -748,6 +973,8 @@ def threaded_stream(
             yield items, (more if count == 1 else done < threads)
     finally:
         stop.set()
+        with gate:
+            gate.notify_all()
         pool.shutdown(wait=True, cancel_futures=True)
         parsing.shutdown(wait=True, cancel_futures=True)
 

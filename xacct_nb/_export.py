@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ._budget import check_max_rcu
 from ._engine import interactive
 from ._errors import InvalidArgumentError
 from ._read import read_query, read_scan
@@ -133,6 +134,7 @@ def export(
     chunksize: int = 100_000,
     progress: bool | None = None,
     key_schema: Any = None,
+    max_rcu: Any = None,
 ) -> ExportReport:
     """Stream a whole table (Scan) or one partition (``partition=``: Query) to a file.
 
@@ -153,6 +155,9 @@ def export(
         Rows held in memory at a time.
     progress
         ``None``: a bar when interactive; ``True`` / ``False``.
+    max_rcu
+        A read-capacity budget for the whole export (RCU per second,
+        ``"N%"`` of provisioned, or ``"off"``; see :func:`xacct_nb.read_scan`).
 
     Returns
     -------
@@ -175,6 +180,7 @@ def export(
     check_str("format", format, optional=True, what="'parquet' or 'csv'")
     check_int("chunksize", chunksize, 1)
     check_optional_bool("progress", progress)
+    check_max_rcu(max_rcu)
     path = Path(path)
     fmt = (format or path.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
@@ -186,7 +192,8 @@ def export(
         raise InvalidArgumentError(f"The folder {str(path.parent)!r} does not exist.")
     started = time.monotonic()
     kwargs: dict[str, Any] = dict(filter=filter, columns=columns, index=index,
-                                  chunksize=chunksize, progress=False, key_schema=key_schema)
+                                  chunksize=chunksize, progress=False, key_schema=key_schema,
+                                  max_rcu=max_rcu)
     if partition is not None:
         chunks = read_query(session, table, partition, sort=sort, **kwargs)
     else:

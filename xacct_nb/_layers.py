@@ -12,9 +12,10 @@ module's imports (function-level ones included) and enforces this.
   public namespace), the explorer's logic; and ``sandbox``, a subpackage
   that counts as one unit and may import only foundations and ``policies``;
 - mechanisms: how it is done: the request engine (paging, resume, the one
-  retry/backoff policy, threads, progress, stats), sessions, key schemas,
+  retry/backoff policy, threads, progress, stats), the read-capacity budget
+  and throttling back-pressure (and the ``xacct.toml`` reader), sessions, key schemas,
   expressions, the one value encoder (writes, keys, conditions), the one
-  botocore client config;
+  botocore client config, the automatic parallelism of a Scan;
 - foundations: decoding (exact and fast path), policy documents (plans and
   CloudFormation templates included) and the evaluator, errors, input
   checks and the guard that turns foreign exceptions into errors, log
@@ -54,11 +55,13 @@ LAYERS: tuple[tuple[str, list[str]], ...] = (
     (
         "mechanisms",
         [
+            "_budget",
             "_cache",
             "_clients",
             "_encode",
             "_engine",
             "_expressions",
+            "_parallel",
             "_schema",
             "_sessions",
             "_timeformat",

@@ -28,6 +28,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._budget import check_max_rcu, read_budget
 from ._cache import cached_read, check_cache
 from ._decode import FrameBuilder
 from ._decode_arrow import PageParser
@@ -308,6 +309,7 @@ def read_partiql(
     chunksize: int | None = None,
     parse_dates: Any = None,
     cache: Any = None,
+    max_rcu: Any = None,
 ) -> pd.DataFrame | Iterator[pd.DataFrame]:
     """Run a PartiQL ``SELECT`` (ExecuteStatement) into a typed DataFrame.
 
@@ -348,12 +350,17 @@ def read_partiql(
         Columns to convert to datetimes.
     cache
         Opt-in result cache (see :data:`xacct_nb.cache`).
+    max_rcu
+        A read-capacity budget (RCU per second, ``"N%"`` of the table's or
+        index's provisioned read capacity, or ``"off"``), as in
+        :func:`xacct_nb.read_query`; pages are then sized with ``Limit``.
 
     Returns
     -------
     pandas.DataFrame or iterator of DataFrames
         Cost in ``df.attrs``: ``consumed_capacity`` (read capacity units,
-        summed over pages), ``pages``, ``count``, ``resumed``, ``segments``;
+        summed over pages), ``pages``, ``count``, ``resumed``, ``segments``,
+        ``max_rcu``, ``throttled``, ``waited_seconds``;
         ``scanned_count`` is ``None`` (ExecuteStatement does not report it).
         A path ``a.b`` in the ``SELECT`` list is a column ``b``, as DynamoDB
         names it.
@@ -404,6 +411,7 @@ def read_partiql(
         check_bool(flag, value)
     check_time_args(None, parse_dates)
     check_cache(cache, chunksize)
+    check_max_rcu(max_rcu)
     wire = _wire_parameters(parameters, parsed.placeholders)
     table = parsed.table or statement
     schema: KeySchema | None = None
@@ -430,7 +438,13 @@ def read_partiql(
     if consistent:
         params["ConsistentRead"] = True
     what = "read_partiql: ExecuteStatement"
-    stats = _StatementStats()
+    gsi = parsed.index if (schema is not None and parsed.index is not None and schema.indexes.get(
+        parsed.index, ("", None, ""))[2] == "GSI") else None
+    stats = _StatementStats(budget=read_budget(
+        max_rcu, table=table, index=gsi,
+        describe=lambda: (schema.description if schema is not None else None)
+        or (key_schema_for(session, parse_table(parsed.table)).description
+            if parsed.table else None)))
     builder = FrameBuilder(numbers=numbers, flatten=flatten, key_names=keys)
     bar = Progress(progress, f"PartiQL {table}"[:60], None)
     ddb = raw_items_client(session)

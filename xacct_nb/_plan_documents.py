@@ -36,7 +36,8 @@ __all__ = ["ACCESS_MODES", "PlanDocuments", "normalize_policy", "plan_fields"]
 
 #: What a plan can grant: the document each mode puts on the role (or the table).
 ACCESS_MODES: dict[str, str] = {
-    "read": "read-only: GetItem, BatchGetItem, Query, Scan, DescribeTable on the table and its indexes",
+    "read": ("read-only: GetItem, BatchGetItem, Query, Scan, DescribeTable, PartiQLSelect on the "
+             "table and its indexes"),
     "read-write": "reads plus item writes (PutItem, UpdateItem, DeleteItem, BatchWriteItem)",
     "leading-keys": "reads plus writes limited to given partition-key values (dynamodb:LeadingKeys)",
     "attributes": "reads limited to given attributes (dynamodb:Attributes, dynamodb:Select)",

@@ -41,11 +41,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._budget import check_max_rcu, read_budget
 from ._cache import cached_read, check_cache
 from ._decode import FrameBuilder
 from ._decode_arrow import PageParser
 from ._describe import scan_guard
 from ._engine import (
+    MAX_FETCH_THREADS,
     Progress,
     ReadStats,
     check_read_args,
@@ -57,6 +59,7 @@ from ._engine import (
 )
 from ._errors import InvalidArgumentError, XacctError
 from ._expressions import build_expressions, key_condition
+from ._parallel import AIMD, auto_segments, report, scan_size, watch_throttles
 from ._schema import KeySchema, frame_keys, key_schema_for, parse_table
 from ._timeformat import TimeContext, check_time_args
 from ._validate import (
@@ -99,6 +102,7 @@ def read_query(
     time_format: str | None = None,
     parse_dates: Any = None,
     cache: Any = None,
+    max_rcu: Any = None,
 ) -> pd.DataFrame | Iterator[pd.DataFrame]:
     """Query one partition of a table (or index) into a typed DataFrame.
 
@@ -161,11 +165,20 @@ def read_query(
         frame on disk and answer the same read by the same role from there
         at no cost (see :mod:`xacct_nb.cache`); ``df.attrs["cache"]`` says
         whether it was a hit.
+    max_rcu
+        A read-capacity budget for the whole read (every partition): at most
+        this many read capacity units per second on average (a positive
+        number), or ``"N%"`` of the table's (a GSI's) provisioned read
+        capacity, or ``"off"``. ``None``: ``XACCT_MAX_RCU`` or ``max_rcu`` in
+        ``xacct.toml`` if set, else no limit. See :mod:`xacct_nb._budget`.
 
     Returns
     -------
     pandas.DataFrame or iterator of DataFrames
-        Cost in ``df.attrs``.
+        Cost in ``df.attrs``: ``consumed_capacity``, ``scanned_count``,
+        ``count``, ``pages``, ``segments``, ``resumed``, and ``max_rcu`` (the
+        budget used, or ``None``), ``throttled`` (throttled requests),
+        ``waited_seconds`` (time waited for the budget or after throttling).
 
     Raises
     ------
@@ -204,6 +217,7 @@ def read_query(
     """
     check_session(session, "xn.read_query")
     check_read_args(numbers, limit, chunksize, progress)
+    check_max_rcu(max_rcu)
     for flag, value in (("ascending", ascending), ("consistent", consistent), ("flatten", flatten)):
         check_bool(flag, value)
     check_strings("columns", columns)
@@ -263,7 +277,10 @@ def read_query(
         ))
         queries.setdefault(json.dumps(params["ExpressionAttributeValues"][":v0"],
                                       sort_keys=True), params)
-    stats = ReadStats()
+    stats = ReadStats(budget=read_budget(
+        max_rcu, table=str(ref), index=index if kind == "GSI" else None,
+        describe=lambda: schema.description or key_schema_for(session, ref).description,
+        description=schema.description))
     if many:
         stats.extra["partitions"] = len(queries)
     keys = frame_keys(schema, index, columns)
@@ -299,7 +316,7 @@ def read_scan(
     filter: Any = None,  # noqa: A002 - the documented name
     columns: Any = None,
     index: str | None = None,
-    segments: int = 1,
+    segments: int | str = 1,
     limit: int | None = None,
     consistent: bool = False,
     numbers: str = "auto",
@@ -311,12 +328,20 @@ def read_scan(
     parse_dates: Any = None,
     cache: Any = None,
     max_cost: float | None = None,
+    max_rcu: Any = None,
 ) -> pd.DataFrame | Iterator[pd.DataFrame]:
     """Scan a whole table (or index) into a typed DataFrame.
 
     ``segments=N`` (1 to 1,000,000) runs a parallel scan of N segments in
     at most 16 threads, whatever N; every segment is read to its end, and
     if any fails the whole read raises.
+    ``segments="auto"`` chooses N from the table's size (DescribeTable):
+    1 for a table of at most two pages, one per page up to 16, then one per
+    2 MiB, at most 1,000; and lets the number of segments read at once adapt
+    during the read (from 8, up while the throughput rises, halved on
+    throttling; see :mod:`xacct_nb._parallel`). ``df.attrs["segments"]`` is
+    the N used, ``df.attrs["concurrency"]`` the most segments read at once
+    and ``df.attrs["concurrency_history"]`` its changes.
     With N > 1 rows come in the order pages arrive (a scan has no order;
     sort the frame if you need one). A full Scan of a table larger than
     1 GiB warns first (:class:`LargeScanWarning`) with its item count and
@@ -334,12 +359,24 @@ def read_scan(
         cheaper, ``limit=`` without a filter does. If DescribeTable is not
         allowed the cost cannot be estimated and the Scan is refused too. See
         :func:`~xacct_nb.describe` and :meth:`~xacct_nb.TableInfo.cost`.
+    max_rcu
+        A read-capacity budget shared by all segments, as in
+        :func:`read_query`: ``df.attrs`` says ``max_rcu``, ``throttled`` and
+        ``waited_seconds``.
 
     Examples
     --------
     >>> df = read_scan(session, "MyCrossAccountTable", segments=4)
     >>> df.attrs["scanned_count"], df.attrs["segments"]
     (3000, 4)
+
+    At most 1,000 read capacity units per second for all segments together
+    (a full Scan of the demo table costs about 290, well within the first
+    second's burst):
+
+    >>> df = read_scan(session, "MyCrossAccountTable", segments=4, max_rcu=1000)
+    >>> df.attrs["max_rcu"], df.attrs["throttled"], len(df)
+    (1000.0, 0, 3000)
     """
     check_session(session, "xn.read_scan")
     check_read_args(numbers, limit, chunksize, progress)
@@ -350,8 +387,12 @@ def read_scan(
     check_time_args(time_format, parse_dates)
     check_cache(cache, chunksize)
     check_number("max_cost", max_cost, optional=True, where="xn.read_scan")
-    if isinstance(segments, bool) or not isinstance(segments, int) or not 1 <= segments <= 1000000:
-        raise InvalidArgumentError(f"segments must be an integer from 1 to 1000000, not {segments!r}.")
+    check_max_rcu(max_rcu)
+    auto = isinstance(segments, str) and segments == "auto"
+    if not auto and (isinstance(segments, bool) or not isinstance(segments, int)
+                     or not 1 <= segments <= 1000000):
+        raise InvalidArgumentError(
+            f'segments must be an integer from 1 to 1000000 or "auto", not {segments!r}.')
     ref = parse_table(table)
     try:
         schema: KeySchema | None = key_schema_for(session, ref, key_schema)
@@ -368,6 +409,9 @@ def read_scan(
     times = TimeContext(session, ref, schema, index=index, time_format=time_format,
                         parse_dates=parse_dates)
     filter = times.filter_condition(filter)  # noqa: A001
+    if auto:  # TotalSegments from the size; how many are read at once adapts (AIMD)
+        segments = auto_segments(scan_size(schema, index, limit, filter is not None))
+    assert isinstance(segments, int)
     scan_guard(session, ref, schema, filter=filter, index=index, limit=limit,
                consistent=consistent, max_cost=max_cost, segments=segments)
     params: dict[str, Any] = {"TableName": ref.request_name}
@@ -381,7 +425,11 @@ def read_scan(
     total = schema.item_count if (schema and filter is None and index is None) else None
     bar = Progress(progress, f"Scan {ref.name}", total)
     ddb = raw_items_client(session)
-    stats = ReadStats(segments=segments)
+    stats = ReadStats(segments=segments, budget=read_budget(
+        max_rcu, table=str(ref), index=index if kind == "GSI" else None,
+        describe=lambda: (schema.description if schema else None)
+        or key_schema_for(session, ref).description,
+        description=schema.description if schema else None))
     if segments == 1:
         workers = [
             fetcher(
@@ -401,7 +449,16 @@ def read_scan(
             for segment in range(segments)
         )
         parser = PageParser(numbers=numbers, flatten=flatten, predecode=True)
-        pages = threaded_stream(segment_workers, parser, limit=limit, count=segments)
+        controller = AIMD(cap=min(segments, MAX_FETCH_THREADS),
+                          room=getattr(stats.budget, "room", None)) if auto else None
+        if controller is not None:
+            watch_throttles(ddb, controller)
+        pages = threaded_stream(segment_workers, parser, limit=limit, count=segments,
+                                concurrency=controller)
+        if controller is not None:
+            pages = report(pages, stats.extra, controller)
+    if auto and segments == 1:
+        stats.extra.update(concurrency=1, concurrency_history=[])
     frames = cached_read(
         session, operation="Scan", table=str(ref),
         request=dict(params, Limit=limit, TotalSegments=segments),

@@ -27,10 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._budget import check_max_rcu, consumed_capacity, read_budget
 from ._cache import cached_read, check_cache
 from ._decode import FrameBuilder
 from ._encode import is_missing, to_key
-from ._engine import UNPROCESSED, ReadStats, dynamodb_client, request
+from ._engine import UNPROCESSED, ReadStats, dynamodb_client, request, throttling_to_engine
 from ._errors import IncompleteReadError, InvalidArgumentError
 from ._expressions import build_expressions
 from ._schema import KeySchema, key_schema_for, parse_table
@@ -180,6 +181,7 @@ def read_items(
     key_schema: Any = None,
     parse_dates: Any = None,
     cache: Any = None,
+    max_rcu: Any = None,
 ) -> pd.DataFrame:
     """Read items by their keys (BatchGetItem) into a typed DataFrame.
 
@@ -216,6 +218,11 @@ def read_items(
         Turn maps into ``parent.child`` columns.
     key_schema
         Key names, to skip DescribeTable: ``"pk"`` or ``("pk", "sk")``.
+    max_rcu
+        A read-capacity budget (RCU per second, ``"N%"`` of provisioned, or
+        ``"off"``; see :func:`xacct_nb.read_query`): batches are then sized
+        to about one second of budget (1 to 100 keys) from what the keys
+        asked so far cost.
 
     Returns
     -------
@@ -227,7 +234,7 @@ def read_items(
         for ``UnprocessedKeys``, botocore's own retries of throttled or failed
         requests, and ``resumed``: requests sent again after those gave up or
         after an answer that was cut short), ``count``, ``scanned_count``,
-        ``segments``.
+        ``segments``, ``max_rcu``, ``throttled``, ``waited_seconds``.
 
     Raises
     ------
@@ -257,6 +264,7 @@ def read_items(
     check_choice("numbers", numbers, ("auto", "decimal", "float"))
     check_time_args(None, parse_dates)
     check_cache(cache)
+    check_max_rcu(max_rcu)
     ref = parse_table(table)
     name = str(ref)
     schema = key_schema_for(session, ref, key_schema)
@@ -272,9 +280,12 @@ def read_items(
         distinct.setdefault(canonical_key(wire, names), i)
     order = list(distinct)
 
+    budget = read_budget(max_rcu, table=name,
+                         describe=lambda: schema.description or key_schema_for(session, ref).description)
+
     def run() -> pd.DataFrame:
-        ddb = dynamodb_client(session)
-        stats = ReadStats()
+        ddb = throttling_to_engine(dynamodb_client(session))
+        stats = ReadStats(budget=budget)
         # A key's answer: its item, or None when a complete answer (one with
         # Responses) to a request that held the key neither returned it nor
         # gave it back as unprocessed. Nothing else makes a key "missing":
@@ -290,8 +301,11 @@ def read_items(
             return [dict(zip(names, rows[distinct[k]], strict=True)) for k in order
                     if k not in answered]
 
-        for start in range(0, len(order), BATCH_SIZE):
-            pending = order[start : start + BATCH_SIZE]
+        start = 0
+        while start < len(order):
+            size = min(BATCH_SIZE, budget.batch_size())
+            pending = order[start : start + size]
+            start += size
             attempt = 0
             while pending:
                 attempt += 1
@@ -304,11 +318,11 @@ def read_items(
                         "ReturnConsumedCapacity": "TOTAL",
                     },
                     table=name, stats=stats, operation="BatchGetItem", unread_keys=unread,
+                    cost=budget.expected_cost(len(pending)),
                 )
                 stats.pages += 1
                 retries += int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
-                for cc in response.get("ConsumedCapacity") or []:
-                    capacity += float(cc.get("CapacityUnits", 0.0) or 0.0)
+                capacity += consumed_capacity(response)
                 returned = {
                     canonical_key(item, names): item
                     for items in response["Responses"].values()
@@ -330,6 +344,7 @@ def read_items(
                         still.append(k)  # no answer for this key yet: ask again
                     else:
                         answered[k] = None  # answered: not found
+                budget.learn(consumed_capacity(response), len(pending) - len(still))
                 pending = still
                 if not pending:
                     break
@@ -377,6 +392,9 @@ def read_items(
                 "duplicate_keys": len(rows) - len(order),
                 "found": len(ordered),
                 "missing_keys": missing,
+                "max_rcu": budget.rate,
+                "throttled": stats.throttled,
+                "waited_seconds": round(stats.waited_seconds, 6),
             }
         )
         return df

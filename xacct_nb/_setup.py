@@ -18,6 +18,11 @@ A :class:`SetupPlan` (made by :func:`setup_plan`, re-exported as
 changing only what differs, and :meth:`SetupPlan.to_cloudformation` exports
 one template per account.
 
+A plan grants access, not a share of the table's read capacity: no IAM
+condition caps it. The printed plan says so to the owner (:data:`CAPACITY_NOTE`):
+ask the analysts to read with ``max_rcu=``, which xacct-nb enforces on its
+own reads; what the owner can enforce is listed in :mod:`xacct_nb.policies`.
+
 This module plans and applies; the documents are built in
 :mod:`xacct_nb._plan_documents` (with :mod:`xacct_nb._documents`' builders)
 and the templates in :mod:`xacct_nb._cloudformation`.
@@ -46,7 +51,14 @@ from ._errors import AwsError, InvalidArgumentError, XacctError, translate_clien
 from ._plan_documents import ACCESS_MODES, PlanDocuments, normalize_policy, plan_fields
 from ._validate import check_bool, public
 
-__all__ = ["ACCESS_MODES", "Change", "SetupPlan", "normalize_policy", "setup_plan"]
+__all__ = ["ACCESS_MODES", "CAPACITY_NOTE", "Change", "SetupPlan", "normalize_policy", "setup_plan"]
+
+#: The owner's line on read capacity in a printed plan: IAM cannot cap it, max_rcu= can.
+CAPACITY_NOTE = (
+    "Read capacity: no IAM condition caps it. Ask your analysts to read with max_rcu=... "
+    "(xacct-nb caps its own reads; IAM cannot); on your side: provisioned capacity, a table, "
+    "GSI or S3 export of their own, CloudWatch alarms (see help(xn.policies))."
+)
 
 
 # -- changes -------------------------------------------------------------------------------
@@ -116,6 +128,7 @@ class SetupPlan(PlanDocuments):
                 f"{self.access} access for {trusted}"
                 + (", with MFA" if self.require_mfa else "") + ".",
                 "Set with DynamoDB PutResourcePolicy; it also covers the table's indexes.",
+                CAPACITY_NOTE,
             ]
             owner_docs = [("table resource policy", self.resource_policy or {})]
             requester_lines = [
@@ -134,6 +147,7 @@ class SetupPlan(PlanDocuments):
                 f"{self.max_session_duration} s, trusted: {trusted}"
                 + (f" with {' and '.join(condition)}" if condition else "") + ".",
                 f"Inline policy {self.role_policy_name}: {ACCESS_MODES[self.access]}.",
+                CAPACITY_NOTE,
             ]
             owner_docs = [
                 ("trust policy", self.trust_policy or {}),

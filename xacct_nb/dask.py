@@ -89,6 +89,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._budget import Budget, check_max_rcu, resolve_max_rcu
 from ._decode import FrameBuilder
 from ._decode_arrow import PageParser
 from ._engine import (
@@ -529,8 +530,9 @@ class _Partitions:
     """Base of the callables Dask maps over the partitions: a description, never a session."""
 
     def __init__(self, spec: RoleSpec, meta: pd.DataFrame, drop_extra: bool, numbers: str,
-                 flatten: bool, key_names: tuple[str, ...]) -> None:
+                 flatten: bool, key_names: tuple[str, ...], max_rcu: float | None = None) -> None:
         self.spec = spec
+        self.max_rcu = max_rcu  # this task's share of the read's budget (RCU/s), or None
         self.meta = meta
         self.drop_extra = drop_extra
         self.numbers = numbers
@@ -542,7 +544,7 @@ class _Partitions:
         return (type(self).__name__, self.nonce)
 
     def _pages(self, call: Any, params: dict[str, Any], table: str, segments: int) -> pd.DataFrame:
-        stats = ReadStats(segments=segments)
+        stats = ReadStats(segments=segments, budget=Budget(self.max_rcu))
         worker = fetcher(call, params, table=table, stats=stats)
         parser = PageParser(numbers=self.numbers, flatten=self.flatten)
         builder = FrameBuilder(numbers=self.numbers, flatten=self.flatten,
@@ -639,7 +641,7 @@ def read_scan(
     session: Any,
     table: str,
     *,
-    segments: int | None = None,
+    segments: int | str | None = None,
     filter: Any = None,  # noqa: A002 - the documented name
     columns: Any = None,
     index: str | None = None,
@@ -650,6 +652,7 @@ def read_scan(
     dtypes: Mapping[str, Any] | None = None,
     sample: int = 1000,
     key_schema: Any = None,
+    max_rcu: Any = None,
 ) -> Any:
     """Read a parallel Scan as a Dask DataFrame: one partition per scan segment.
 
@@ -666,13 +669,22 @@ def read_scan(
         Table name or table ARN.
     segments
         Partitions (``TotalSegments``, up to 1,000,000); default: one per
-        64 MiB of the table (DescribeTable's size). Each worker holds the
+        64 MiB of the table (DescribeTable's size); ``"auto"`` is the same
+        (Dask's scheduler decides how many are read at once). Each worker holds the
         partitions it is computing: choose them small enough for its memory.
     filter, columns, index, consistent, numbers, flatten, key_schema
         As in :func:`xacct_nb.read_scan`.
     meta, dtypes, sample
         The metadata: explicit, overridden per column, or sampled from the
         first ``sample`` items (see the module documentation).
+    max_rcu
+        A read-capacity budget (RCU per second, ``"N%"`` of provisioned, or
+        ``"off"``; ``None``: ``XACCT_MAX_RCU`` / ``xacct.toml``, else none), as
+        in :func:`xacct_nb.read_scan`, enforced **per task**: each partition's
+        task gets an equal share, ``max_rcu / segments``, and enforces it on
+        its own (tasks may run on other machines). The whole read stays within
+        ``max_rcu`` however many tasks run at once; with fewer workers than
+        partitions it reads slower than ``max_rcu`` allows.
 
     Returns
     -------
@@ -696,6 +708,7 @@ def read_scan(
     check_read_args(numbers, None, None, None)
     for flag, value in (("consistent", consistent), ("flatten", flatten)):
         check_bool(flag, value)
+    checked_rcu = check_max_rcu(max_rcu)
     sample = _check_sample(sample)
     names = check_columns(columns)
     spec, driver = _driver(session)
@@ -713,14 +726,15 @@ def read_scan(
             raise InvalidArgumentError(
                 f"consistent=True is not possible on global secondary index {index!r}."
             )
-    if segments is None:
+    if segments is None or (isinstance(segments, str) and segments == "auto"):
         if schema is None or schema.size_bytes is None:
             raise InvalidArgumentError(
                 f"segments= is needed: the size of {str(ref)!r} is unknown (no DescribeTable)."
             )
         segments = max(1, min(1_000_000, math.ceil(schema.size_bytes / SEGMENT_BYTES)))
     if isinstance(segments, bool) or not isinstance(segments, int) or not 1 <= segments <= 1_000_000:
-        raise InvalidArgumentError(f"segments must be an integer from 1 to 1000000, not {segments!r}.")
+        raise InvalidArgumentError(
+            f'segments must be an integer from 1 to 1000000, "auto" or None, not {segments!r}.')
     params: dict[str, Any] = {"TableName": ref.request_name}
     params.update(build_expressions(filter=filter, columns=names))
     if index is not None:
@@ -734,8 +748,14 @@ def read_scan(
                           numbers=numbers, flatten=flatten, key_names=keys,
                           filtered=filter is not None)
     frame_meta, explicit = _make_meta(sampled, meta, dtypes, names, flatten)
+    gsi = index if (schema is not None and index is not None
+                    and schema.for_index(index, str(ref))[2] == "GSI") else None
+    rate = resolve_max_rcu(checked_rcu, table=str(ref), index=gsi, describe=lambda: (
+        schema.description if schema is not None else None)
+        or key_schema_for(driver(), ref).description)
     func = _ScanSegment(str(ref), params, segments, spec=spec, meta=frame_meta,
-                        drop_extra=explicit, numbers=numbers, flatten=flatten, key_names=keys)
+                        drop_extra=explicit, numbers=numbers, flatten=flatten, key_names=keys,
+                        max_rcu=None if rate is None else rate / segments)
     return _from_map(func, list(range(segments)), frame_meta, "dynamodb-scan")
 
 
@@ -757,6 +777,7 @@ def read_query(
     dtypes: Mapping[str, Any] | None = None,
     sample: int = 1000,
     key_schema: Any = None,
+    max_rcu: Any = None,
 ) -> Any:
     """Query many partition keys as a Dask DataFrame: one partition per query.
 
@@ -774,6 +795,9 @@ def read_query(
     meta, dtypes, sample
         The metadata (see the module documentation); the sample is taken
         from the first queries.
+    max_rcu
+        A read-capacity budget, as in :func:`read_scan`: each query's task
+        gets ``max_rcu / len(partitions)`` RCU per second.
 
     Returns
     -------
@@ -795,6 +819,7 @@ def read_query(
     check_read_args(numbers, None, None, None)
     for flag, given in (("ascending", ascending), ("consistent", consistent), ("flatten", flatten)):
         check_bool(flag, given)
+    checked_rcu = check_max_rcu(max_rcu)
     sample = _check_sample(sample)
     names = check_columns(columns)
     if isinstance(partitions, (str, bytes, int, float)) or not isinstance(partitions, Iterable):
@@ -837,8 +862,12 @@ def read_query(
                           sample=sample, numbers=numbers, flatten=flatten, key_names=keys,
                           filtered=filter is not None)
     frame_meta, explicit = _make_meta(sampled, meta, dtypes, names, flatten)
+    rate = resolve_max_rcu(checked_rcu, table=str(ref), index=index if kind == "GSI" else None,
+                           describe=lambda: schema.description
+                           or key_schema_for(driver(), ref).description)
     func = _QueryPartition(str(ref), spec=spec, meta=frame_meta, drop_extra=explicit,
-                           numbers=numbers, flatten=flatten, key_names=keys)
+                           numbers=numbers, flatten=flatten, key_names=keys,
+                           max_rcu=None if rate is None else rate / len(queries))
     return _from_map(func, queries, frame_meta, "dynamodb-query")
 
 

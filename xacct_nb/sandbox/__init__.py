@@ -8,8 +8,11 @@ child process and seeds it the same way every time:
 * account C (``333333333333``): user ``outsider``, trusted by nobody;
 * account B (``222222222222``): table ``MyCrossAccountTable`` (orders, key
   ``customer_id`` / ``order_ts``, GSI ``status-index``), table
-  ``PrivateLedgerTable`` (granted to nobody), role
-  ``DynamoDBReaderRoleForAccountA`` (read-only, trust to A with an ExternalId)
+  ``MyProvisionedTable`` (the same orders, PROVISIONED: 100 RCU, its GSI 50
+  RCU; reads beyond its capacity are throttled as on AWS,
+  ``Sandbox.spend_burst``), table ``PrivateLedgerTable`` (granted to nobody), role
+  ``DynamoDBReaderRoleForAccountA`` (read-only on both order tables, trust to A
+  with an ExternalId)
   and role ``DynamoDBWriterRoleForAccountA`` (writes limited to two partitions).
 
 >>> import xacct_nb as xn
@@ -35,6 +38,7 @@ The subpackage is a server of its own, one module per concern:
 * ``_auth``: the authorization layer (identities, STS, decisions, forwarding);
 * ``_accesses``: what a request asks for in IAM's terms, and the policies that apply;
 * ``_dynamodb``: DynamoDB's behaviour where moto differs (capacity, COUNT, validation);
+* ``_throughput``: provisioned read capacity enforced (token buckets, burst, throttling);
 * ``_exports``: ExportTableToPointInTime as DynamoDB lays it out in S3;
 * ``_demo_data``: the deterministic demo tables.
 """

@@ -1,4 +1,4 @@
-"""Deterministic demo data for the sandbox: an orders table and a private ledger.
+"""Deterministic demo data for the sandbox: orders (on-demand and provisioned) and a private ledger.
 
 The orders cover every DynamoDB type the type contract speaks of: strings,
 integer and fractional numbers, a number beyond int64, booleans, NULL,
@@ -15,6 +15,14 @@ from typing import Any
 
 ORDERS_TABLE = "MyCrossAccountTable"
 PRIVATE_TABLE = "PrivateLedgerTable"
+#: The same orders in a table with provisioned capacity (reads beyond it are throttled).
+PROVISIONED_TABLE = "MyProvisionedTable"
+#: Its provisioned throughput: a full Scan (about 290 RCU eventually consistent) is ~3 s of it.
+PROVISIONED_RCU = 100
+PROVISIONED_WCU = 25
+#: Its status-index GSI has a throughput of its own.
+PROVISIONED_INDEX_RCU = 50
+PROVISIONED_INDEX_WCU = 25
 STATUS_INDEX = "status-index"
 ORDER_ID_INDEX = "order-id-index"
 ORDER_COUNT = 3000

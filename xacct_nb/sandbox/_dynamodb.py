@@ -31,6 +31,8 @@ DynamoDB so that what analysts touch answers as DynamoDB does:
   ``IndexSizeBytes`` / ``ItemCount`` by the same item-size rules, so a cost
   estimate from them matches the ConsumedCapacity charged (moto: 0 / absent),
   and the ``TableClassSummary`` a table was created or updated with.
+* **Read capacity** of PROVISIONED tables is enforced by :mod:`._throughput`
+  (token buckets charged with the ConsumedCapacity computed here).
 * **Anything else moto cannot handle** comes back as DynamoDB's JSON
   ``InternalServerError`` (HTTP 500), never as an HTML page.
 
@@ -76,7 +78,8 @@ CONDITION_TYPE_MISMATCH = (
 INVALID_START_KEY = "The provided starting key is invalid: " + SCHEMA_MISMATCH
 INVALID_QUERY_START_KEY = "The provided starting key is invalid"
 
-#: Per request: what the Query/Scan just read (bytes, index) and whether only a count is wanted.
+#: Per request: what the Query/Scan just read (bytes, index), whether only a count is wanted,
+#: and (``charges``, while ``_throughput`` admits a read) the capacity each part was charged.
 _state = threading.local()
 _PATH_ELEMENT = re.compile(r"\s*(#?[A-Za-z0-9_\-]+)((?:\s*\[\s*\d+\s*\])*)\s*")
 _PLACEHOLDERS = re.compile(r"[#:][A-Za-z0-9_]+")
@@ -934,6 +937,9 @@ def check_filter_on_keys(table: Any, body: dict[str, Any]) -> None:
 def _capacity(
     table_name: str, mode: str, table_units: float, gsi: dict[str, float], lsi: dict[str, float]
 ) -> dict[str, Any] | None:
+    charges = getattr(_state, "charges", None)  # a read of a provisioned table: ``_throughput``
+    if charges is not None:
+        charges.append((table_name, table_units, gsi, lsi))
     if mode not in ("TOTAL", "INDEXES"):
         return None
     total = table_units + sum(gsi.values()) + sum(lsi.values())

@@ -38,6 +38,11 @@ class Sandbox:
     region, account_a, account_b, external_id : str
     reader_role_arn, writer_role_arn, requester_role_arn : str
     table, table_arn, private_table, index : str
+    provisioned_table : str
+        ``MyProvisionedTable``: the same orders in a PROVISIONED table (100 RCU,
+        25 WCU; its ``status-index`` GSI 50 RCU, 25 WCU) whose reads beyond its
+        capacity are throttled as DynamoDB throttles them (see :meth:`spend_burst`).
+        The reader role may read it.
     writer_partitions : list of str
         Partition keys the writer role may write.
     mfa_serial : str
@@ -66,6 +71,7 @@ class Sandbox:
         self.table_arn: str = info["table_arn"]
         self.private_table: str = info["private_table"]
         self.index: str = info["index"]
+        self.provisioned_table: str = info["provisioned_table"]
         self.item_count: int = info["item_count"]
         self.aws_config_file = workdir / "config"
         self.aws_credentials_file = workdir / "credentials"
@@ -171,6 +177,7 @@ class Sandbox:
             f"xacct-nb sandbox running at {self.endpoint_url}\n"
             f"  account A {self.account_a}: user analyst; role {self.requester_role_arn}\n"
             f"  account B {self.account_b}: tables {self.table} (index {self.index}), "
+            f"{self.provisioned_table} (provisioned capacity: reads beyond it are throttled), "
             f"{self.private_table}\n"
             f"  reader role  {self.reader_role_arn}\n"
             f"  writer role  {self.writer_role_arn} (partitions {', '.join(self.writer_partitions)})\n"
@@ -210,13 +217,18 @@ class Sandbox:
         """
         self._command({"op": "remove_at_stop", "path": str(Path(path).absolute())})
 
-    def _command(self, command: dict[str, Any]) -> None:
+    def _command(self, command: dict[str, Any]) -> dict[str, Any]:
         self._check_running()
         with self._lock:
             assert self._process.stdin is not None and self._process.stdout is not None
             self._process.stdin.write(json.dumps(command) + "\n")
             self._process.stdin.flush()
-            self._process.stdout.readline()
+            line = self._process.stdout.readline()
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            return {}
+        return reply if isinstance(reply, dict) else {}
 
     def advance_clock(self, seconds: float) -> None:
         """Move the sandbox's clock forward: session credentials expire as if time had passed.
@@ -224,6 +236,46 @@ class Sandbox:
         For tests of long-running sessions; AWS's own clock cannot be moved.
         """
         self._command({"op": "advance_clock", "seconds": float(seconds)})
+
+    def spend_burst(self, table: str | None = None) -> list[str]:
+        """Use up the burst capacity of the provisioned tables, as other readers of a busy table would.
+
+        The sandbox enforces the read capacity of PROVISIONED tables as
+        DynamoDB does: a token bucket per table and per GSI, filled at its
+        ``ReadCapacityUnits`` per second, keeping up to 300 seconds of unused
+        capacity (burst), charged with each read's ConsumedCapacity; a read
+        arriving while the bucket is empty gets
+        ``ProvisionedThroughputExceededException``. A table starts with one
+        second of its capacity and accrues burst from then on, so a few
+        seconds after :func:`start` a whole Scan of :attr:`provisioned_table`
+        (about 290 RCU) fits in its burst. This brings the buckets of
+        ``table`` (a name or ARN; by default every provisioned table) and of
+        its GSIs back to one second of capacity, so that what comes next
+        shows what a table without burst does: an unbudgeted parallel Scan
+        is throttled, a read with ``max_rcu=`` below the capacity is not.
+        Real DynamoDB has no such switch: its burst is whatever went unused.
+
+        Returns
+        -------
+        list of str
+            The tables whose buckets were reset.
+
+        Raises
+        ------
+        InvalidArgumentError
+            ``table`` is not a provisioned table of the sandbox.
+        """
+        if table is not None and not isinstance(table, str):
+            raise InvalidArgumentError(f"table must be a table name or ARN, not {table!r}.")
+        tables = self._command({"op": "spend_burst", "table": table}).get("tables")
+        if not isinstance(tables, list):
+            tables = []
+        if table is not None and not tables:
+            raise InvalidArgumentError(
+                f"{table!r} is not a provisioned table of the sandbox (on-demand tables have no "
+                f"read capacity to spend): try {self.provisioned_table!r}."
+            )
+        return [str(t) for t in tables]
 
     def stop(self) -> None:
         """Stop the sandbox (idempotent). Its data, profiles and work folder are gone afterwards.

@@ -12,18 +12,25 @@ the process that started it).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import logging
 import sys
 import threading
+import time
+from collections.abc import Iterator
+from functools import partial
 from typing import Any, Literal
 
 from .. import policies
 from .._errors import SandboxError
 from . import _demo_data as demo
+from . import _throughput as throughput
 from ._auth import SEED_HEADER, AuthorizationLayer
 from ._dynamodb import patch_moto_dynamodb, scope_partiql
 from ._exports import patch_moto_exports
+from ._throughput import patch_moto_throughput
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +53,11 @@ ANALYST_MFA_SERIAL = f"arn:aws:iam::{ACCOUNT_A}:mfa/{ANALYST_USER}"
 
 def role_arn(account: str, name: str) -> str:
     return f"arn:aws:iam::{account}:role/{name}"
+
+
+def _layer_clock(layer: AuthorizationLayer) -> float:
+    """Return the sandbox's monotonic clock: real time plus what ``advance_clock`` added."""
+    return time.monotonic() + layer.clock_offset
 
 
 def patch_moto() -> None:
@@ -93,6 +105,7 @@ def patch_moto() -> None:
     patch_moto_exports()
     patch_moto_dynamodb()
     scope_partiql()
+    patch_moto_throughput()
 
 
 class SandboxServer:
@@ -140,6 +153,7 @@ class SandboxServer:
         apps = {name: create_backend_app(name) for name in ("dynamodb", "sts", "iam", "s3")}
         seed_token = secrets.token_hex(32)
         self.layer = AuthorizationLayer(apps, seed_token=seed_token)
+        throughput.clock = partial(_layer_clock, self.layer)  # advance_clock refills buckets too
         try:
             self._server = make_server(
                 self.host, self.port, self.layer, threaded=True, request_handler=QuietHandler
@@ -157,7 +171,8 @@ class SandboxServer:
         )
         self._thread.start()
         try:
-            self.info = seed(self.endpoint_url, seed_token)
+            with _seeding():
+                self.info = seed(self.endpoint_url, seed_token)
         finally:
             self.layer.seed_token = None  # from here on, every request is signed by someone
         self.layer.mfa_devices[f"arn:aws:iam::{ACCOUNT_A}:user/{ANALYST_USER}"] = ANALYST_MFA_SERIAL
@@ -171,6 +186,25 @@ class SandboxServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+
+@contextlib.contextmanager
+def _seeding() -> Iterator[None]:
+    """Pause the garbage collector while seeding; afterwards, keep it off the seeded data.
+
+    Seeding builds hundreds of thousands of long-lived objects (the items):
+    the collector's passes over them took more than half the start-up time.
+    Once seeded they are frozen (``gc.freeze``): later collections, during
+    requests, skip them (items hold no reference cycles to collect).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.freeze()
 
 
 def _admin_client(
@@ -211,6 +245,7 @@ def seed(endpoint_url: str, seed_token: str) -> dict[str, Any]:
         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
     }
     orders_arn = policies.table_arn(REGION, ACCOUNT_B, demo.ORDERS_TABLE)
+    provisioned_arn = policies.table_arn(REGION, ACCOUNT_B, demo.PROVISIONED_TABLE)
     reader = role_arn(ACCOUNT_B, READER_ROLE)
     writer = role_arn(ACCOUNT_B, WRITER_ROLE)
     requester = role_arn(ACCOUNT_A, REQUESTER_ROLE)
@@ -252,12 +287,12 @@ def seed(endpoint_url: str, seed_token: str) -> dict[str, Any]:
         RoleName=READER_ROLE,
         AssumeRolePolicyDocument=trust,
         MaxSessionDuration=READER_MAX_SESSION,
-        Description="Read-only access to MyCrossAccountTable for account A",
+        Description="Read-only access to MyCrossAccountTable and MyProvisionedTable for account A",
     )
     iam_b.put_role_policy(
         RoleName=READER_ROLE,
         PolicyName="ReadMyCrossAccountTable",
-        PolicyDocument=json.dumps(policies.read_only_policy(orders_arn)),
+        PolicyDocument=json.dumps(policies.read_only_policy([orders_arn, provisioned_arn])),
     )
     iam_b.create_role(
         RoleName=WRITER_ROLE,
@@ -275,47 +310,17 @@ def seed(endpoint_url: str, seed_token: str) -> dict[str, Any]:
 
     # Account B's tables.
     ddb = _admin_client(endpoint_url, "dynamodb", ACCOUNT_B, seed_token)
-    ddb.create_table(
-        TableName=demo.ORDERS_TABLE,
-        KeySchema=[
-            {"AttributeName": "customer_id", "KeyType": "HASH"},
-            {"AttributeName": "order_ts", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "customer_id", "AttributeType": "S"},
-            {"AttributeName": "order_ts", "AttributeType": "S"},
-            {"AttributeName": "status", "AttributeType": "S"},
-            {"AttributeName": "order_id", "AttributeType": "S"},
-        ],
-        LocalSecondaryIndexes=[
-            {
-                "IndexName": demo.ORDER_ID_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "customer_id", "KeyType": "HASH"},
-                    {"AttributeName": "order_id", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": demo.STATUS_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "status", "KeyType": "HASH"},
-                    {"AttributeName": "order_ts", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    ddb.create_table(**orders_table(demo.ORDERS_TABLE))
     ddb.create_table(
         TableName=demo.PRIVATE_TABLE,
         KeySchema=[{"AttributeName": "account", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "account", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    _put_all(ACCOUNT_B, demo.ORDERS_TABLE, demo.order_items())
+    ddb.create_table(**orders_table(demo.PROVISIONED_TABLE, provisioned=True))
+    orders = demo.order_items()
+    _put_all(ACCOUNT_B, demo.ORDERS_TABLE, orders)
+    _put_all(ACCOUNT_B, demo.PROVISIONED_TABLE, orders)
     _put_all(ACCOUNT_B, demo.PRIVATE_TABLE, demo.ledger_items())
 
     return {
@@ -333,6 +338,7 @@ def seed(endpoint_url: str, seed_token: str) -> dict[str, Any]:
         "table": demo.ORDERS_TABLE,
         "table_arn": orders_arn,
         "private_table": demo.PRIVATE_TABLE,
+        "provisioned_table": demo.PROVISIONED_TABLE,
         "index": demo.STATUS_INDEX,
         "item_count": demo.ORDER_COUNT,
         "credentials": {
@@ -341,17 +347,96 @@ def seed(endpoint_url: str, seed_token: str) -> dict[str, Any]:
     }
 
 
+def orders_table(name: str, *, provisioned: bool = False) -> dict[str, Any]:
+    """CreateTable's arguments for a table of demo orders (keys, LSI, GSI; billing mode).
+
+    ``provisioned``: PROVISIONED with :data:`~._demo_data.PROVISIONED_RCU` /
+    ``_WCU`` and a GSI of its own throughput; else on demand (PAY_PER_REQUEST).
+    """
+    gsi: dict[str, Any] = {
+        "IndexName": demo.STATUS_INDEX,
+        "KeySchema": [
+            {"AttributeName": "status", "KeyType": "HASH"},
+            {"AttributeName": "order_ts", "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+    billing: dict[str, Any] = {"BillingMode": "PAY_PER_REQUEST"}
+    if provisioned:
+        gsi["ProvisionedThroughput"] = {"ReadCapacityUnits": demo.PROVISIONED_INDEX_RCU,
+                                        "WriteCapacityUnits": demo.PROVISIONED_INDEX_WCU}
+        billing = {"BillingMode": "PROVISIONED",
+                   "ProvisionedThroughput": {"ReadCapacityUnits": demo.PROVISIONED_RCU,
+                                             "WriteCapacityUnits": demo.PROVISIONED_WCU}}
+    return {
+        "TableName": name,
+        "KeySchema": [
+            {"AttributeName": "customer_id", "KeyType": "HASH"},
+            {"AttributeName": "order_ts", "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": "customer_id", "AttributeType": "S"},
+            {"AttributeName": "order_ts", "AttributeType": "S"},
+            {"AttributeName": "status", "AttributeType": "S"},
+            {"AttributeName": "order_id", "AttributeType": "S"},
+        ],
+        "LocalSecondaryIndexes": [
+            {
+                "IndexName": demo.ORDER_ID_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "customer_id", "KeyType": "HASH"},
+                    {"AttributeName": "order_id", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "GlobalSecondaryIndexes": [gsi],
+        **billing,
+    }
+
+
 def _put_all(account: str, table: str, items: list[dict[str, Any]]) -> None:
     """Load items straight into moto's backend (the server runs in this process).
 
     The same items through BatchWriteItem over HTTP take seconds; start-up
-    time matters more here than exercising moto's request path.
+    time matters more here than exercising moto's request path. Items are
+    built as moto's PutItem builds them, without its per-item checks (the
+    demo items are valid by construction), in half PutItem's time.
+    """
+    from typing import cast
+
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+
+    target = dynamodb_backends[account][REGION].get_table(table)
+    hash_name, range_name = target.hash_key_attr, target.range_key_attr
+    for wire in items:
+        attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+        dict.__init__(attrs)
+        for name, value in wire.items():
+            dict.__setitem__(attrs, name, DynamoType(value))
+        item = cast("Item", Item.__new__(Item))  # moto's BaseModel.__new__ says BaseModel
+        item.hash_key = DynamoType(wire[hash_name])
+        item.range_key = DynamoType(wire[range_name]) if range_name else None
+        item.attrs = attrs
+        if range_name:
+            target.items[item.hash_key][item.range_key] = item
+        else:
+            target.items[item.hash_key] = item  # type: ignore[assignment]  # as moto does
+
+
+def spend_burst(table: str | None = None) -> list[str]:
+    """Spend the burst capacity of the provisioned tables (or of ``table``, a name or ARN).
+
+    Their read buckets (and their GSIs') go back to one second of capacity,
+    as if other readers had just used the rest (see :mod:`._throughput`).
+    Returns the names of the tables changed.
     """
     from moto.dynamodb.models import dynamodb_backends
 
-    backend = dynamodb_backends[account][REGION]
-    for item in items:
-        backend.put_item(table, item)
+    backends = [backend for account in list(dynamodb_backends.values())
+                for backend in list(account.values())]
+    return throughput.spend_burst(backends, table)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -445,11 +530,14 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"ready": True, **info}), flush=True)
         for line in sys.stdin:  # control channel: the clock, files to remove at the end
             command = json.loads(line)
+            reply: dict[str, Any] = {"ok": True}
             if command.get("op") == "advance_clock" and server.layer is not None:
                 server.layer.clock_offset += float(command["seconds"])
             if command.get("op") == "remove_at_stop":
                 owned.append(Path(str(command["path"])))
-            print(json.dumps({"ok": True}), flush=True)
+            if command.get("op") == "spend_burst":
+                reply["tables"] = spend_burst(command.get("table"))
+            print(json.dumps(reply), flush=True)
     except (BrokenPipeError, OSError, ValueError):
         return 0  # the launcher is gone (or spoke nonsense): clean up and go
     finally:
