@@ -1,6 +1,6 @@
 """Many partitions into one frame: xn.read_query with a list against the peers.
 
-Reads the orders of N customers of the demo table (300 by default: all
+Reads the orders of N customers of the demo table (100 by default; 300 is all
 3,000 orders, one Query each) from the embedded sandbox, through its
 authorization layer, and prints a markdown table:
 
@@ -15,7 +15,7 @@ authorization layer, and prints a markdown table:
 
 Every contender must return the same number of rows. Nothing leaves 127.0.0.1.
 
-    .venv/bin/python benchmarks/bench_partitions.py [--customers 300] [--repeat 3]
+    .venv/bin/python benchmarks/bench_partitions.py [--customers 100] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import xacct_nb as xn  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=300, help="partitions read")
+    parser.add_argument("--customers", type=int, default=100, help="partitions read")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs (median reported)")
     args = parser.parse_args()
     sb = xn.sandbox.start()
