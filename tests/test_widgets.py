@@ -80,11 +80,11 @@ def test_no_tables_given_and_listtables_denied_says_to_pass_tables(reader):
 def test_listtables_works_for_an_admin_and_adds_to_the_given_tables(sandbox):
     admin = sandbox.admin_session("B")
     lg = ExplorerLogic(admin)
-    assert set(lg.load_tables()) == {sandbox.table, sandbox.private_table}
+    assert set(lg.load_tables()) == {sandbox.table, sandbox.provisioned_table, sandbox.private_table}
     assert lg.can_list_tables is True and lg.notice == "" and lg.error == ""
     # A given ARN comes first and its table is not listed twice by name.
     lg = ExplorerLogic(admin, sandbox.table_arn)
-    assert lg.load_tables() == [sandbox.table_arn, sandbox.private_table]
+    assert lg.load_tables() == [sandbox.table_arn, sandbox.private_table, sandbox.provisioned_table]
 
 
 def test_select_table_describes_keys_indexes_and_size(logic, sandbox):
