@@ -64,11 +64,18 @@ lock:
 	rm -rf $(LOCK_VENV)
 	@echo "Wrote $(LOCK_OUT)"
 
+# The demo runs on the embedded sandbox: AWS_* settings of the shell (an exported
+# AWS_PROFILE, keys, an endpoint) and XACCT_* connection settings would send its
+# notebooks elsewhere, so they are dropped for it (as `xacct lab` does).
+SHELL_SETTINGS := $(sort $(filter AWS_% XACCT_ROLE_ARN XACCT_EXTERNAL_ID XACCT_TABLE XACCT_REGION \
+	XACCT_CONFIG,$(.VARIABLES)))
+
 # Progress bars are widgets whose ids change every run: keep them out of saved outputs.
 demo: install
 	mkdir -p $(DEMO_DIR)
-	XACCT_PROGRESS=never $(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
-		--output-dir $(DEMO_DIR) $(NOTEBOOKS)
+	$(if $(SHELL_SETTINGS),@echo "make demo: ignoring $(SHELL_SETTINGS) from your shell: the demo runs on the embedded sandbox.")
+	env $(addprefix -u ,$(SHELL_SETTINGS)) XACCT_PROGRESS=never $(BIN)/jupyter nbconvert \
+		--to html --execute --ExecutePreprocessor.timeout=600 --output-dir $(DEMO_DIR) $(NOTEBOOKS)
 	@echo
 	@echo "Demo done: the executed notebooks are in $(abspath $(DEMO_DIR))/"
 	@for f in $(NOTEBOOKS); do echo "  $(abspath $(DEMO_DIR))/$$(basename $$f .ipynb).html"; done

@@ -98,3 +98,52 @@ def test_unknown_options_are_refused_except_for_lab():
 
     args, unknown = build_parser().parse_known_args(["lab", "--no-browser", "--port=0"])
     assert args.command == "lab" and unknown == ["--no-browser"]
+
+
+def test_lab_drops_the_shells_aws_settings_and_points_at_its_sandbox(monkeypatch, capsys):
+    # Most AWS users export AWS_PROFILE: the lab's notebooks must still use its sandbox.
+    from xacct_nb import _cli
+
+    monkeypatch.setenv("AWS_PROFILE", "work-sso")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "not-for-the-sandbox")
+    monkeypatch.setenv("XACCT_TABLE", "SomeoneElsesTable")
+    monkeypatch.setenv("XACCT_PROGRESS", "never")
+    seen: dict[str, dict[str, str]] = {}
+
+    def fake_lab(cmd, env):
+        # What the lab's notebooks do with that environment, while its sandbox runs.
+        seen["env"] = env
+        seen["probe"] = subprocess.run(
+            [sys.executable, "-c", "import xacct_nb as xn; c = xn.connect(quiet=True); "
+             "print(c.table, xn.whoami(c.session)['Arn'])"],
+            env=env, capture_output=True, text=True, timeout=120,
+        )
+        return 0
+
+    monkeypatch.setattr(_cli.subprocess, "call", fake_lab)
+    assert _cli.main(["lab", "--notebook-dir", "notebooks"]) == 0
+    env = seen["env"]
+    assert "AWS_PROFILE" not in env and "AWS_SESSION_TOKEN" not in env
+    assert env["XACCT_TABLE"] == "MyCrossAccountTable"
+    assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+    assert env["XACCT_PROGRESS"] == "never"  # preferences stay
+    probe = seen["probe"]
+    assert probe.returncode == 0, probe.stderr
+    table, arn = probe.stdout.split()
+    assert table == "MyCrossAccountTable"
+    assert ":assumed-role/DynamoDBReaderRoleForAccountA/" in arn
+    out = capsys.readouterr().out
+    assert "Ignoring" in out and "AWS_PROFILE" in out and "XACCT_TABLE" in out
+    assert "not-for-the-sandbox" not in out
+
+
+def test_make_demo_drops_the_shells_aws_settings():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, AWS_PROFILE="work-sso", XACCT_ROLE_ARN="arn:aws:iam::1:role/x",
+               XACCT_PROGRESS="never")
+    out = subprocess.run(["make", "-n", "-W", "pyproject.toml", "demo"], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=60).stdout
+    line = next(line for line in out.splitlines() if "nbconvert" in line)
+    assert "-u AWS_PROFILE" in line and "-u XACCT_ROLE_ARN" in line
+    assert "-u XACCT_PROGRESS" not in line
+    assert "ignoring" in out and "AWS_PROFILE" in out

@@ -120,12 +120,33 @@ def _remove_quietly(path: Path) -> None:
               "remove it yourself (it holds the sandbox's keys).", file=sys.stderr)
 
 
+#: Settings of the shell that would point a sandbox notebook elsewhere (``xacct lab``
+#: drops them; ``make demo`` does the same).
+CONNECTION_SETTINGS = ("XACCT_ROLE_ARN", "XACCT_EXTERNAL_ID", "XACCT_TABLE", "XACCT_REGION",
+                       "XACCT_CONFIG")
+
+
+def shell_setting(name: str) -> bool:
+    """Whether an environment variable would point boto3 or ``xn.connect()`` away from a sandbox.
+
+    >>> shell_setting("AWS_PROFILE"), shell_setting("XACCT_TABLE"), shell_setting("XACCT_PROGRESS")
+    (True, True, False)
+    """
+    return name.startswith("AWS_") or name in CONNECTION_SETTINGS
+
+
 def _cmd_lab(args: argparse.Namespace) -> int:
     from . import sandbox
 
     sb = sandbox.start(port=args.port)
-    env = dict(os.environ, **sb.env())
+    # The lab's notebooks use this sandbox: the shell's AWS settings (an exported
+    # AWS_PROFILE, keys, an endpoint) and connection settings would send them elsewhere.
+    ignored = sorted(name for name in os.environ if shell_setting(name))
+    env = {name: value for name, value in os.environ.items() if not shell_setting(name)}
+    env.update(sb.env())
     print(sb.instructions(), flush=True)
+    if ignored:
+        print(f"Ignoring {', '.join(ignored)} from your shell: the notebooks use this sandbox.")
     print("Starting JupyterLab; its notebooks connect to this sandbox through XACCT_* settings.")
     cmd = [sys.executable, "-m", "jupyterlab", "--notebook-dir", args.notebook_dir, *args.extra]
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in cmd:
