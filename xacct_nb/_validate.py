@@ -471,17 +471,23 @@ def foreign_error(exc: BaseException, where: str) -> XacctError | None:
     return None
 
 
+def _reraise_translated(exc: Exception, where: str) -> None:
+    """Raise ``exc`` as its :class:`XacctError` (keeping it as ``err.original``), if it has one."""
+    err = foreign_error(exc, where)
+    if err is None:
+        return
+    err.original = exc  # type: ignore[attr-defined]
+    raise err from None
+
+
 def _guarded(items: Iterator[Any], where: str) -> Iterator[Any]:
     try:
         yield from items
     except XacctError:
         raise
     except Exception as exc:
-        err = foreign_error(exc, where)
-        if err is None:
-            raise
-        err.original = exc  # type: ignore[attr-defined]
-        raise err from None
+        _reraise_translated(exc, where)
+        raise
 
 
 def _public_name(func: Callable[..., Any]) -> str:
@@ -510,11 +516,8 @@ def public(func: F) -> F:
         except XacctError:
             raise
         except Exception as exc:
-            err = foreign_error(exc, where)
-            if err is None:
-                raise
-            err.original = exc  # type: ignore[attr-defined]
-            raise err from None
+            _reraise_translated(exc, where)
+            raise
         if isinstance(result, Iterator) and not isinstance(result, (str, bytes)):
             return _guarded(result, where)
         return result
