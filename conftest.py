@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 for _name in list(os.environ):
-    if _name.startswith(("AWS_", "XACCT_")):
+    # XACCT_REQUIRE_BROWSER is no connection setting: it tells tests/conftest.py that the
+    # browser test must run (CI).
+    if _name.startswith(("AWS_", "XACCT_")) and _name != "XACCT_REQUIRE_BROWSER":
         del os.environ[_name]
 _EMPTY = tempfile.mkdtemp(prefix="xacct-tests-aws-")
 os.environ["AWS_CONFIG_FILE"] = os.path.join(_EMPTY, "config")
@@ -23,6 +25,8 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 # Notebook outputs are compared by nbval: progress bars (whose widget ids vary)
 # stay off unless a cell asks for one.
 os.environ["XACCT_PROGRESS"] = "never"
+# The explorer's history of runs goes to a file of the test run, not the user's data folder.
+os.environ["XACCT_HISTORY_FILE"] = os.path.join(_EMPTY, "explorer-history.json")
 
 
 # -- doctests: the package's examples run against one sandbox ------------------------------

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
+import io
+import json
 import logging
 import sys
+import threading
+import types
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,9 +34,9 @@ pytestmark = pytest.mark.sandbox
 CUSTOMER = "C-0001"
 
 
-def reproduce(code: str, session) -> pd.DataFrame:
+def reproduce(code: str, session, name: str = "session") -> pd.DataFrame:
     """Run the explorer's "copy as code" text as a user would, in a fresh namespace."""
-    namespace = {"session": session}
+    namespace = {name: session}
     lines = code.splitlines()
     lines[-1] = "df = " + lines[-1]
     exec("\n".join(lines), namespace)  # noqa: S102 - the point of the test
@@ -300,7 +306,9 @@ def test_scan_call_and_code(logic, reader, sandbox):
     logic.add_filter("status", "=", "cancelled")
     logic.columns = ["customer_id", "order_ts", "status", "refund_reason"]
     logic.limit = 25
-    df = logic.run_scan()
+    assert logic.run_scan() is None  # a filter: the limit does not bound what is read
+    assert logic.pending_scan is not None
+    df = logic.run_scan(confirm=True)
     expected = xn.read_scan(reader, sandbox.table, filter=Attr("status").eq("cancelled"),
                             columns=["customer_id", "order_ts", "status", "refund_reason"],
                             limit=25)
@@ -351,12 +359,14 @@ def test_results_numeric_columns_and_chart_data(logic):
 # -- the Scan confirmation -----------------------------------------------------------------
 
 
-def test_large_scan_needs_confirmation(logic, monkeypatch):
-    monkeypatch.setattr(xw, "LARGE_SCAN_ITEMS", 1000)
+def test_every_unbounded_scan_asks_first_with_its_cost(logic):
     assert logic.run_scan() is None
     pending = logic.pending_scan
     assert (pending.item_count, pending.table) == (demo.ORDER_COUNT, "MyCrossAccountTable")
     assert "3,000 items, 2.3 MiB" in pending.message
+    estimate = logic.info.cost("scan")
+    assert f"{estimate.rcu:,.1f} RCU (USD {estimate.dollars:.6f} on demand), 3 pages" \
+        in pending.message
     assert logic.result is None and logic.error == ""
     logic.cancel_scan()
     assert logic.pending_scan is None
@@ -368,16 +378,17 @@ def test_large_scan_needs_confirmation(logic, monkeypatch):
     assert len(logic.run_scan()) == 10
     logic.add_filter("status", "=", "returned")
     assert logic.run_scan() is None and logic.pending_scan is not None
+    # An index: its own size and cost.
+    logic.select_index("status-index")
+    pending = logic.needs_confirmation()
+    assert pending.item_count == demo.ORDER_COUNT and pending.cost.rcu > 0
 
 
-def test_size_threshold_and_unknown_size(logic, sandbox, monkeypatch):
-    monkeypatch.setattr(xw, "LARGE_SCAN_BYTES", 1000)
-    assert logic.needs_confirmation() is not None
-    monkeypatch.setattr(xw, "LARGE_SCAN_BYTES", 10**9)
-    assert logic.needs_confirmation() is None
+def test_unknown_size_asks_without_a_cost(logic, sandbox):
     logic.select_table(sandbox.private_table)
     pending = logic.needs_confirmation()
-    assert pending.item_count is None and "size is unknown" in pending.message
+    assert pending.item_count is None and pending.cost is None
+    assert "size is unknown" in pending.message and "costs" not in pending.message
 
 
 # -- errors are messages ------------------------------------------------------------------------
@@ -484,8 +495,8 @@ def test_view_starts_on_the_first_table(view, sandbox):
         (sandbox.table, sandbox.table), (sandbox.private_table, sandbox.private_table))
     assert view.table_picker.value == sandbox.table
     assert [v for _, v in view.index_picker.options] == ["", "status-index", "order-id-index"]
-    assert view.partition.placeholder == "customer_id (S: text)"
-    assert "3,000 items" in view.table_info.value
+    assert view.partition.placeholder == "customer_id (S: text): type or pick"
+    assert "3,000 items" in view.overview.value and "RCU (USD" in view.overview.value
     assert "dynamodb:ListTables is denied" in view.notice.value
     assert view.errors.value == "" and view.result is None
     assert view.key_names.layout.display == "none"
@@ -495,21 +506,30 @@ def test_view_starts_on_the_first_table(view, sandbox):
 def test_view_query_renders_rows_capacity_time_and_code(view, reader, sandbox):
     view.partition.value = CUSTOMER
     view.sort_op.value = "between"
-    assert view.sort_value2.layout.display is None  # the second value appears
-    view.sort_value.value, view.sort_value2.value = "2026-02", "2026-08"
+    # The sort key holds timestamps: date/time pickers (UTC) instead of text.
+    assert view.sort_time2.layout.display is None and view.sort_value2.layout.display == "none"
+    view.sort_time.value = dt.datetime(2026, 2, 1)
+    view.sort_time2.value = dt.datetime(2026, 8, 1, 12, 30)
     view.query_button.click()
-    expected = xn.read_query(reader, sandbox.table, CUSTOMER, sort=("between", "2026-02", "2026-08"))
+    start, end = dt.datetime(2026, 2, 1, tzinfo=dt.UTC), dt.datetime(2026, 8, 1, 12, 30,
+                                                                       tzinfo=dt.UTC)
+    expected = xn.read_query(reader, sandbox.table, CUSTOMER, sort=("between", start, end))
     assert_frame_equal(view.result, expected)
     assert view.errors.value == ""
     assert f"<b>{len(expected)} rows, 1 read capacity units, " in view.summary.value
-    assert view.results.value.count("<tr>") == min(20, len(expected))  # body rows
+    assert len(view.grid.df) == len(expected)  # the grid holds every row
     assert view.code.value == (
-        "import xacct_nb as xn\n\nxn.read_query(session, 'MyCrossAccountTable', 'C-0001', "
-        "sort=('between', '2026-02', '2026-08'))"
+        "import xacct_nb as xn\nfrom datetime import UTC, datetime\n\n"
+        "xn.read_query(reader, 'MyCrossAccountTable', 'C-0001', "
+        "sort=('between', datetime(2026, 2, 1, 0, 0, tzinfo=UTC), "
+        "datetime(2026, 8, 1, 12, 30, tzinfo=UTC)))"
     )
-    assert_frame_equal(reproduce(view.code.value, reader), view.result)
+    assert view.copy_button.text == view.code.value
+    assert_frame_equal(reproduce(view.code.value, reader, "reader"), view.result)
     view.sort_op.value = "<"
-    assert view.sort_value2.layout.display == "none"
+    assert view.sort_time2.layout.display == "none" and view.sort_value2.layout.display == "none"
+    view.sort_op.value = "begins_with"  # a prefix is text
+    assert view.sort_value.layout.display is None and view.sort_time.layout.display == "none"
 
 
 def test_view_filters_columns_limit_and_index(view, reader, sandbox):
@@ -524,7 +544,9 @@ def test_view_filters_columns_limit_and_index(view, reader, sandbox):
     second["attribute"].value = "item_count"
     second["value"].value, second["value2"].value = "2", "9"
     view.index_picker.value = "status-index"
-    assert view.partition.placeholder == "status (S: text)"
+    assert view.partition.placeholder == "status (S: text): type or pick"
+    statuses = {"pending", "shipped", "delivered", "returned", "cancelled"}
+    assert len(set(view.partition.options) & statuses) >= 2  # the GSI's key values
     view.partition.value = "returned"
     view.columns.value = ["status", "order_ts", "customer_id", "total", "item_count"]
     view.limit.value = 5
@@ -539,7 +561,7 @@ def test_view_filters_columns_limit_and_index(view, reader, sandbox):
     assert_frame_equal(view.result, expected)
     assert "index='status-index', filter=Attr('total').gt(30) & " \
            "Attr('item_count').between(2, 9)" in view.code.value
-    assert_frame_equal(reproduce(view.code.value, reader), view.result)
+    assert_frame_equal(reproduce(view.code.value, reader, "reader"), view.result)
     second["remove"].click()
     assert len(view.filter_rows.children) == 1
     assert view.logic.filters[1].attribute == "item_count"  # pulled again at the next read
@@ -560,11 +582,10 @@ def test_view_chart(view):
     assert view.chart.layout.display == "none"
 
 
-def test_view_scan_confirmation(view, monkeypatch):
-    monkeypatch.setattr(xw, "LARGE_SCAN_ITEMS", 100)
+def test_view_scan_confirmation(view):
     view.scan_button.click()
     assert view.confirm_row.layout.display is None
-    assert "3,000 items" in view.confirm_text.value
+    assert "3,000 items" in view.confirm_text.value and "RCU" in view.confirm_text.value
     assert view.result is None
     view.cancel_button.click()
     assert view.confirm_row.layout.display == "none"
@@ -573,8 +594,8 @@ def test_view_scan_confirmation(view, monkeypatch):
     assert view.confirm_row.layout.display == "none"
     assert len(view.result) == demo.ORDER_COUNT
     assert view.summary.value.startswith("<b>3,000 rows, ")
-    assert "(first 20 shown)" in view.summary.value
-    assert view.code.value.endswith("xn.read_scan(session, 'MyCrossAccountTable')")
+    assert len(view.grid.df) == 3000  # every row, paged by the grid
+    assert view.code.value.endswith("xn.read_scan(reader, 'MyCrossAccountTable')")
     assert not view.scan_button.disabled
 
 
@@ -587,7 +608,7 @@ def test_view_denied_table_shows_the_error_and_a_hint(view, sandbox):
     view.query_button.click()
     assert "key names of &#x27;PrivateLedgerTable&#x27; are unknown" in view.errors.value
     view.key_names.value = "account"
-    assert view.partition.placeholder == "account (S: text)"
+    assert view.partition.placeholder == "account (S: text)"  # no sample: nothing to pick
     view.query_button.click()
     assert "not authorized to perform: dynamodb:Query" in view.errors.value
     assert "does not allow dynamodb:Query on arn:aws:dynamodb:" in view.errors.value
@@ -598,7 +619,7 @@ def test_view_denied_table_shows_the_error_and_a_hint(view, sandbox):
 def test_view_bad_input_and_unexpected_errors_never_raise(view, monkeypatch):
     view.query_button.click()  # no partition value
     assert "Enter a value for the partition key" in view.errors.value
-    monkeypatch.setattr(view.logic, "run_query", lambda: 1 / 0)
+    monkeypatch.setattr(view.logic, "execute", lambda read, on_page=None: 1 / 0)
     view.partition.value = CUSTOMER
     view.query_button.click()
     assert "Unexpected error (ZeroDivisionError)" in view.errors.value
@@ -629,3 +650,183 @@ def test_explorer_defaults_to_no_bar_outside_a_kernel(reader, sandbox):
     ex = explorer(reader, [sandbox.table])
     assert ex.logic.progress is False
     ex.close()
+
+
+# -- what the explorer gained: choosing, history, downloads, background reads -----------------
+
+
+def test_table_change_clears_the_old_result_and_code(view, sandbox):
+    view.partition.value = CUSTOMER
+    view.query_button.click()
+    assert view.result is not None and view.code.value and view.grid_box.children
+    view.table_picker.value = sandbox.private_table  # denied: only its error shows
+    assert "not authorized" in view.errors.value
+    assert view.result is None and view.code.value == "" and view.summary.value == ""
+    assert view.grid_box.children == () and view.copy_button.text == ""
+    assert view.csv_button.disabled and view.chart_column.options == ()
+    view.table_picker.value = sandbox.table
+    view.partition.value = CUSTOMER
+    view.query_button.click()
+    assert view.result is not None
+    view.index_picker.value = "status-index"  # another index: the old rows go too
+    assert view.result is None and view.code.value == ""
+
+
+def test_partition_suggestions_attribute_types_and_time_keys(logic, sandbox):
+    sample = logic.sample
+    assert sample is not None
+    assert len(sample) == xw.SAMPLE_SEGMENTS * xw.SAMPLE_ITEMS_PER_SEGMENT
+    suggestions = logic.partition_suggestions()
+    assert suggestions == sorted(set(sample.customer_id)) and len(suggestions) >= 10
+    types_ = logic.attribute_types()
+    assert types_["customer_id"] == "S" and types_["total"] == "N"
+    assert types_["express"] == "BOOL" and logic.sort_is_time()
+    logic.partition_text = suggestions[-1]
+    logic.limit = 1
+    logic.run_scan()  # results add what they saw
+    logic.select_index("status-index")
+    assert set(logic.partition_suggestions()) <= {"pending", "shipped", "delivered", "returned",
+                                                  "cancelled"}
+    assert len(logic.partition_suggestions()) >= 2
+    logic.select_table(sandbox.private_table)  # no sample: no suggestions, no error but its own
+    assert logic.sample is None and logic.partition_suggestions() == []
+
+
+def test_a_wrong_typed_filter_value_is_refused_at_once(view, monkeypatch):
+    reads = []
+    monkeypatch.setattr(view.logic, "execute", lambda read, on_page=None: reads.append(read))
+    view.add_filter_button.click()
+    row = view._filter_widgets[0]
+    row["attribute"].value = "total"
+    assert row["message"].value == "<small>N</small>"  # its type, from the sample
+    row["value"].value = "12x"
+    assert "is a number (N): &#x27;12x&#x27; is not a number" in row["message"].value
+    view.partition.value = CUSTOMER
+    view.query_button.click()
+    assert "is not a number" in view.errors.value and reads == []  # nothing was read
+    row["value"].value = "12.5"
+    assert row["message"].value == "<small>N</small>"
+    row["attribute"].value, row["value"].value = "express", "perhaps"
+    assert "is a boolean" in row["message"].value
+
+
+def test_partiql_tab(view, reader, sandbox):
+    statement = f'SELECT * FROM "{sandbox.table}" WHERE customer_id = ?'
+    view.statement.value = statement.replace("?", "'C-0002'")
+    view.partiql_button.click()
+    expected = xn.read_partiql(reader, statement, ["C-0002"])
+    assert_frame_equal(view.result, expected)
+    assert view.code.value.endswith(
+        "xn.read_partiql(reader, 'SELECT * FROM \"MyCrossAccountTable\" "
+        "WHERE customer_id = \\'C-0002\\'')")
+    assert_frame_equal(reproduce(view.code.value, reader, "reader"), view.result)
+    view.statement.value = "DELETE FROM x"
+    view.partiql_button.click()
+    assert "write_frame" in view.errors.value and view.result is not None
+
+
+def test_history_is_kept_in_a_file_and_runs_again(reader, sandbox, tmp_path):
+    path = tmp_path / "history.json"
+    ex = Explorer(reader, tables=[sandbox.table], history=path)
+    ex.partition.value = CUSTOMER
+    ex.limit.value = 3
+    ex.query_button.click()
+    first = ex.result
+    ex.partition.value, ex.limit.value = "C-0002", 0
+    ex.query_button.click()
+    saved = json.loads(path.read_text())
+    assert [e["inputs"]["partition"] for e in saved] == ["C-0002", CUSTOMER]
+    assert "Secret" not in path.read_text() and "ASIA" not in path.read_text()
+    ex.close()
+    again = Explorer(reader, tables=[sandbox.table], history=path)  # a new day
+    assert len(again.history_picker.options) == 2 and str(path) in again.history_info.value
+    again.history_picker.index = 1
+    again.history_button.click()
+    assert again.partition.value == CUSTOMER and again.limit.value == 3
+    assert_frame_equal(again.result, first)
+    again.close()
+    memory = Explorer(reader, tables=[sandbox.table], history=False)
+    assert memory.logic.history.path is None and "memory only" in memory.history_info.value
+    memory.close()
+
+
+def test_downloads_are_the_result_encoded_as_export_does(view, tmp_path, reader, sandbox):
+    assert view.csv_button.disabled
+    view.partition.value = CUSTOMER
+    view.query_button.click()
+    view.parquet_button.click()
+    link = view.download.value
+    assert 'download="MyCrossAccountTable.parquet"' in link
+    data = base64.b64decode(link.split("base64,", 1)[1].split('"', 1)[0])
+    exported = xn.export(reader, sandbox.table, tmp_path / "c.parquet", partition=CUSTOMER)
+    assert data == (tmp_path / "c.parquet").read_bytes() or \
+        pd.read_parquet(io.BytesIO(data)).equals(pd.read_parquet(exported.path))
+    assert len(pd.read_parquet(io.BytesIO(data))) == len(view.result)
+    view.csv_button.click()
+    text = base64.b64decode(view.download.value.split("base64,", 1)[1].split('"', 1)[0])
+    assert len(pd.read_csv(io.BytesIO(text))) == len(view.result)
+
+
+def test_the_code_names_the_session_as_the_caller_did(reader, sandbox):
+    conn = types.SimpleNamespace(session=reader)
+    ex = explorer(conn.session, [sandbox.table])
+    assert ex.logic.session_name == "conn.session"
+    assert "<code>conn.session</code>" in ex.code_help.value
+    ex.close()
+    my_session = reader  # noqa: F841 - found by name
+    ex = Explorer(reader, tables=[sandbox.table])
+    assert ex.logic.session_name in ("my_session", "reader")
+    ex.close()
+    assert Explorer(reader, tables=[sandbox.table], session_name="s").logic.session_name == "s"
+
+
+def test_a_background_read_can_be_cancelled_and_the_widget_answers_at_once(reader, sandbox):
+    ex = Explorer(reader, tables=[sandbox.table], background=True)
+    release, paged = threading.Event(), threading.Event()
+    real = ex._on_page
+
+    def slow_page(read):  # the read's thread holds after its first page until released
+        real(read)
+        paged.set()
+        release.wait(30)
+
+    ex._on_page = slow_page
+    ex.scan_button.click()
+    ex.confirm_button.click()
+    assert paged.wait(30)
+    assert ex.cancel_read_button.layout.display is None and ex.query_button.disabled
+    assert "Reading scan:" in ex.status.value
+    ex.cancel_read_button.click()  # answered here, while the read's thread still holds
+    assert not ex.query_button.disabled and ex.cancel_read_button.layout.display == "none"
+    assert "Cancelled: the scan was stopped" in ex.notice.value and ex.result is None
+    release.set()
+    assert ex.wait(30)
+    assert ex.result is None and ex.errors.value == ""  # what it read was dropped
+    ex._on_page = real
+    ex.partition.value = CUSTOMER
+    ex.query_button.click()
+    assert ex.wait(30) and len(ex.result) > 0
+    ex.close()
+
+
+def test_display_frame_escapes_blanks_missing_and_expands_nested():
+    df = pd.DataFrame({
+        "n": pd.array([1, None], dtype="Int64"),
+        "s": pd.array(["<script>x</script>", None], dtype="string"),
+        "m": [{"b": [1, 2], "a": "x"}, None],
+        "f": [1.5, float("nan")],
+    })
+    shown = xw.display_frame(df)
+    assert list(shown.columns) == ["n<br><small>Int64</small>",
+                                   f"s<br><small>{df.s.dtype}</small>",
+                                   "m<br><small>object</small>", "f<br><small>float64</small>"]
+    assert shown.iloc[1].tolist() == ["", "", "", ""]
+    assert shown.iloc[0, 1] == "&lt;script&gt;x&lt;/script&gt;"
+    nested = shown.iloc[0, 2]
+    assert nested.startswith('<details class="xacct-json"><summary>{&quot;b&quot;: [1, 2], ')
+    assert ">{&#10;  &quot;b&quot;: [&#10;" in nested and "\n" not in nested
+    long = xw.display_frame(pd.DataFrame({"l": [list(range(100))]})).iloc[0, 0]
+    summary = long.split("<summary>")[1].split("</summary>")[0]
+    assert len(summary) == xw.SUMMARY_CHARS and summary.endswith("\u2026")
+    assert "99&#10;]</pre>" in long
+    assert len(xw.display_frame(pd.DataFrame({"x": range(10)}), max_rows=4)) == 4

@@ -38,6 +38,8 @@ answers into pages and frames:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
 import json
 import logging
@@ -248,10 +250,33 @@ def check_read_args(numbers: str, limit: int | None, chunksize: int | None, prog
         raise InvalidArgumentError(f"progress must be None, True or False, not {progress!r}.")
 
 
+#: Called with (items of the page, more pages to come) for each page a read
+#: decodes in this context (thread); see :func:`observe_pages`.
+_PAGE_OBSERVER: contextvars.ContextVar[Callable[[int, bool], None] | None] = (
+    contextvars.ContextVar("xacct_page_observer", default=None))
+
+
+@contextlib.contextmanager
+def observe_pages(callback: Callable[[int, bool], None]) -> Iterator[None]:
+    """Call ``callback(n_items, more_pages)`` for each page the reads inside decode.
+
+    The callback runs in the reading thread, between pages: it may show
+    progress, and it may stop the read by raising (the explorer's Cancel
+    does); the read's threads are stopped and
+    nothing is returned.
+    """
+    token = _PAGE_OBSERVER.set(callback)
+    try:
+        yield
+    finally:
+        _PAGE_OBSERVER.reset(token)
+
+
 class Progress:
     """A tqdm bar that appears only for reads of more than one page (unless forced).
 
     Updated from the thread that decodes, never from the fetching threads.
+    Also tells the page observer of this context, if any (:func:`observe_pages`).
     """
 
     def __init__(self, setting: bool | None, desc: str, total: int | None) -> None:
@@ -259,9 +284,12 @@ class Progress:
         self.desc = desc
         self.total = total
         self.bar: Any = None
+        self.observer = _PAGE_OBSERVER.get()
 
     def update(self, n_items: int, more_pages: bool) -> None:
         """Advance by ``n_items``; the bar appears once a second page is known to come."""
+        if self.observer is not None:
+            self.observer(n_items, more_pages)
         if self.bar is None:
             show = self.setting is True or (
                 self.setting is None and more_pages and interactive()

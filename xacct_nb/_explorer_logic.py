@@ -35,13 +35,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import datetime as _dt
+import html
+import json
+import os
 import re
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from boto3.dynamodb.conditions import Attr, ConditionBase
@@ -49,6 +55,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ._access import ProbeResult, side_and_fix
 from ._clients import client
+from ._decode import decode_items
+from ._describe import CostEstimate, TableInfo
+from ._engine import ReadStats, observe_pages, request_page
 from ._errors import (
     AccessDeniedError,
     InvalidArgumentError,
@@ -56,14 +65,15 @@ from ._errors import (
     XacctError,
     translate_client_error,
 )
+from ._export import frame_bytes
+from ._partiql import read_partiql
 from ._read import read_query, read_scan
 from ._schema import KeySchema, describe, parse_table
+from ._timeformat import iso_looking
 from ._validate import foreign_error
 
 __all__ = [
     "FILTER_OPERATORS",
-    "LARGE_SCAN_BYTES",
-    "LARGE_SCAN_ITEMS",
     "NO_VALUE_OPERATORS",
     "SORT_OPERATORS",
     "VALUE_TYPES",
@@ -73,10 +83,10 @@ __all__ = [
     "convert_value",
 ]
 
-#: A full Scan of a table with more items than this asks for confirmation first.
-LARGE_SCAN_ITEMS = 100_000
-#: ... or larger than this many bytes (both from DescribeTable).
-LARGE_SCAN_BYTES = 100 * 2**20
+#: The sample that suggests partition keys and tells attribute types: one page of
+#: SAMPLE_ITEMS_PER_SEGMENT items from each of SAMPLE_SEGMENTS Scan segments.
+SAMPLE_SEGMENTS = 10
+SAMPLE_ITEMS_PER_SEGMENT = 10
 #: Operators of the sort-key condition (``None``: no condition).
 SORT_OPERATORS = ("=", "<", "<=", ">", ">=", "between", "begins_with")
 #: Operators of a filter row, and the boto3 ``Attr`` method each one calls.
@@ -126,11 +136,12 @@ class FilterRow:
 
 @dataclass(frozen=True)
 class ScanConfirmation:
-    """A Scan that waits for confirmation: the table, its item count and size."""
+    """A Scan that waits for confirmation: the table, its item count, size and cost estimate."""
 
     table: str
     item_count: int | None
     size_bytes: int | None
+    cost: CostEstimate | None = None
 
     @property
     def message(self) -> str:
@@ -138,10 +149,208 @@ class ScanConfirmation:
             size = "its size is unknown (DescribeTable is not allowed)"
         else:
             size = f"{_count(self.item_count)} items, {_size(self.size_bytes)}"
+        cost = f" It costs about {cost_text(self.cost)}." if self.cost is not None else ""
         return (
-            f"Scan reads (and is billed for) all of {self.table!r}: {size}. Confirm to scan "
-            "it all, or cancel and set a limit, or Query a partition instead."
+            f"Scan reads (and is billed for) all of {self.table!r}: {size}.{cost} Confirm to "
+            "scan it all, or cancel and set a limit, or Query a partition instead."
         )
+
+
+class _ReadCancelled(XacctError):
+    """The read was stopped between two pages by the one who started it (Cancel)."""
+
+
+@dataclass(eq=False)
+class Read:
+    """One read the explorer runs: the call, its source, and (after it ran) its outcome."""
+
+    kind: str  #: "query", "scan" or "partiql"
+    function: Callable[..., Any]
+    kwargs: dict[str, Any]
+    source: str  #: the call, with "{session}" for the session's variable
+    generation: int
+    inputs: dict[str, Any]
+    sort_key: str | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    items: int = 0
+    pages: int = 0
+    frame: pd.DataFrame | None = None
+    failure: BaseException | None = None
+    cancelled: bool = False
+    elapsed: float | None = None
+
+
+#: How many runs the history keeps.
+HISTORY_SIZE = 50
+
+
+def history_path() -> str:
+    """Where the explorer keeps its query history by default.
+
+    ``$XACCT_HISTORY_FILE`` if set, else ``explorer-history.json`` in the
+    user's data folder (``platformdirs.user_data_dir("xacct-nb")``).
+    """
+    path = os.environ.get("XACCT_HISTORY_FILE")
+    if path:
+        return path
+    import platformdirs
+
+    return os.path.join(platformdirs.user_data_dir("xacct-nb"), "explorer-history.json")
+
+
+class History:
+    """The last runs of the explorer, newest first, kept in a JSON file.
+
+    Each entry holds the inputs (to run it again), the code and a summary;
+    never a credential. ``path=False`` keeps the history in memory only.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | bool | None = None) -> None:
+        if path is False:
+            self.path: str | None = None
+        elif path is None or path is True:
+            self.path = history_path()
+        else:
+            self.path = os.fspath(path)
+        self.entries: list[dict[str, Any]] = []
+        self.problem = ""
+        if self.path and os.path.exists(self.path):
+            try:
+                with open(self.path, encoding="utf-8") as f:
+                    entries = json.load(f)
+                self.entries = [e for e in entries if isinstance(e, dict) and "code" in e]
+            except (OSError, ValueError, TypeError) as exc:
+                self.problem = f"The history file {self.path} could not be read ({exc})."
+
+    def add(self, read: Read, code: str, summary: str) -> None:
+        entry = {
+            "when": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            "kind": read.kind, "inputs": read.inputs, "code": code, "summary": summary,
+        }
+        self.entries = [entry] + [e for e in self.entries
+                                  if (e.get("code"), e.get("inputs", {}).get("table"))
+                                  != (code, read.inputs.get("table"))]
+        del self.entries[HISTORY_SIZE:]
+        if not self.path:
+            return
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+            tmp = f"{self.path}.{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(self.entries, f, indent=1, default=str)
+            os.replace(tmp, self.path)
+            self.problem = ""
+        except OSError as exc:
+            self.problem = f"The history could not be saved to {self.path} ({exc})."
+
+    def labels(self) -> list[str]:
+        """One line per entry: when, what, and its summary."""
+        out = []
+        for entry in self.entries:
+            code = entry["code"].split("xn.", 1)[-1]
+            short = code if len(code) <= 90 else code[:87] + "..."
+            out.append(f"{entry['when']}  {short}  [{entry.get('summary', '')}]")
+        return out
+
+
+def _utc(value: _dt.datetime) -> _dt.datetime:
+    """Return a picked time in UTC (a naive one is UTC)."""
+    return value.replace(tzinfo=_dt.UTC) if value.tzinfo is None else value.astimezone(_dt.UTC)
+
+
+def _type_of(column: pd.Series) -> str:
+    """Return the DynamoDB type a result column holds ("" when it cannot be told)."""
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "BOOL"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "N"
+    if isinstance(dtype, pd.StringDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        return "S"
+    present = column.dropna()
+    if present.empty:
+        return ""
+    first = present.iloc[0]
+    for type_, kinds in (("S", str), ("B", (bytes, bytearray)), ("BOOL", bool),
+                         ("N", (int, float, Decimal)), ("M", dict), ("L", list)):
+        if isinstance(first, kinds):
+            return type_
+    if isinstance(first, (set, frozenset)):
+        return "SS"
+    return ""
+
+
+#: The grid shows at most this many rows (all of them below it).
+GRID_MAX_ROWS = 100_000
+#: A nested value is one line of at most this many characters, expandable to all of it.
+SUMMARY_CHARS = 60
+
+
+def _cell_html(value: Any) -> str:
+    """One cell of the grid as HTML: escaped text; nested values one line, expandable."""
+    if value is None or value is pd.NA or value is pd.NaT or (
+            isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, (dict, list, set, frozenset, tuple)):
+        text = json.dumps(_jsonable(value), ensure_ascii=False, default=str)
+        if len(text) > SUMMARY_CHARS:
+            text = text[:SUMMARY_CHARS - 1] + "\u2026"
+        full = json.dumps(_jsonable(value), ensure_ascii=False, default=str, indent=2)
+        # Newlines as character references: the grid's data travels as JSON text.
+        lines = html.escape(full).replace("\n", "&#10;")
+        return (f'<details class="xacct-json"><summary>{html.escape(text)}</summary>'
+                f'<pre style="margin:0;font-size:90%">{lines}</pre></details>')
+    if isinstance(value, (bytes, bytearray)):
+        return html.escape(base64.b64encode(bytes(value)).decode("ascii"))
+    if isinstance(value, pd.Timestamp):
+        return html.escape(value.isoformat())
+    return html.escape(str(value))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_jsonable(v) for v in value), key=str)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def display_frame(df: pd.DataFrame, max_rows: int = GRID_MAX_ROWS) -> pd.DataFrame:
+    """Return the frame the grid shows: every cell as safe HTML, missing cells blank.
+
+    Text from the table is escaped (it is data, never markup); lists, maps
+    and sets are one line of JSON that expands into an indented view; bytes
+    are base64. Numbers stay numbers in the text, so the grid still sorts
+    them as numbers. Column headers are ``name`` with its dtype below.
+
+    >>> shown = display_frame(pd.DataFrame({"n": pd.array([1, None], "Int64"),
+    ...                                     "m": [{"a": 1}, None]}))
+    >>> list(shown.columns)
+    ['n<br><small>Int64</small>', 'm<br><small>object</small>']
+    >>> shown.iloc[1].tolist()
+    ['', '']
+    """
+    shown = df.head(max_rows)
+    out = {}
+    for name, column in shown.items():
+        header = f"{html.escape(str(name))}<br><small>{html.escape(str(column.dtype))}</small>"
+        out[header] = [_cell_html(v) for v in column.tolist()]
+    return pd.DataFrame(out, index=shown.index, dtype=object)
+
+
+def cost_text(cost: CostEstimate) -> str:
+    """Return a read's estimated cost in one short line (``str(cost)`` explains it)."""
+    text = f"{cost.rcu:,.1f} RCU (USD {cost.dollars:.6f} on demand), {cost.pages:,} " \
+           f"page{'s' if cost.pages != 1 else ''}"
+    if cost.seconds is not None:
+        text += f", ~{cost.seconds:,.0f} s at the provisioned capacity"
+    return text
 
 
 def _count(n: int | None) -> str:
@@ -222,9 +431,22 @@ def convert_value(text: str, type_: str, where: str = "value") -> Any:
 
 
 def _literal(value: Any) -> str:
-    """Python source of a value (``Decimal`` needs ``from decimal import Decimal``)."""
+    """Python source of a value (``Decimal`` needs ``from decimal import Decimal``).
+
+    A datetime is written in UTC, ``datetime(2026, 3, 1, 0, 0, tzinfo=UTC)``
+    (``from datetime import UTC, datetime``); a naive one is taken as UTC.
+    """
     if isinstance(value, Decimal):
         return f"Decimal({str(value)!r})"
+    if isinstance(value, _dt.datetime):
+        utc = (value.replace(tzinfo=_dt.UTC) if value.tzinfo is None
+               else value.astimezone(_dt.UTC))
+        fields = [utc.year, utc.month, utc.day, utc.hour, utc.minute]
+        if utc.second or utc.microsecond:
+            fields.append(utc.second)
+        if utc.microsecond:
+            fields.append(utc.microsecond)
+        return f"datetime({', '.join(map(str, fields))}, tzinfo=UTC)"
     if isinstance(value, (list, tuple)):
         inner = ", ".join(_literal(v) for v in value)
         return f"({inner},)" if isinstance(value, tuple) and len(value) == 1 else (
@@ -290,8 +512,20 @@ class ExplorerLogic:
     """
 
     def __init__(self, session: Any, tables: str | Iterable[str] | None = None, *,
-                 progress: bool | None = False) -> None:
+                 progress: bool | None = False, session_name: str = "session",
+                 history: str | os.PathLike[str] | bool | None = None) -> None:
         self.session = session
+        self.session_name = session_name
+        self.history = History(history)
+        self.info: TableInfo | None = None
+        self.sample: pd.DataFrame | None = None
+        self.sample_note = ""
+        self.statement = ""
+        self.sort_times: tuple[_dt.datetime | None, _dt.datetime | None] = (None, None)
+        self.running: Read | None = None
+        self.cancel_note = ""
+        self._generation = 0
+        self._lock = threading.RLock()
         if isinstance(tables, str):
             tables = [tables]
         self.given_tables: list[str] = list(tables or [])
@@ -309,6 +543,7 @@ class ExplorerLogic:
         self.filters: list[FilterRow] = []
         self.columns: list[str] = []
         self.limit: int | None = None
+        self.max_rcu: float | None = None
         self.ascending = True
         self.result: pd.DataFrame | None = None
         self.result_kind: str | None = None  # "query" or "scan"
@@ -393,14 +628,20 @@ class ExplorerLogic:
         Resets the index and the sort condition.
         """
         self.clear_error()
+        self.clear_result()
         self.pending_scan = None
-        self.table, self.schema, self.described = table, None, False
+        self.table, self.schema, self.described, self.info = table, None, False, None
         self.index, self.sort_op, self.sort_text, self.sort_text2 = None, None, "", ""
+        self.sort_times = (None, None)
+        self.sample, self.sample_note = None, ""
         if table is None:
             return None
         try:
             self.schema = describe(self.session, parse_table(table))
             self.described = True
+            if self.schema.description:
+                self.info = TableInfo.from_description(self.schema.description)
+            self.take_sample()
         except XacctError as exc:
             self._fail(exc)
             if isinstance(exc, AccessDeniedError):
@@ -463,8 +704,12 @@ class ExplorerLogic:
             known = ", ".join(self.schema.indexes) if self.schema else "none known"
             self.error = f"Table {self.table!r} has no index {index!r} (its indexes: {known})."
             return
+        if index != self.index:
+            self.clear_result()
         self.index = index
         self.sort_op, self.sort_text, self.sort_text2 = None, "", ""
+        self.sort_times = (None, None)
+        self.take_sample()
 
     # -- keys ---------------------------------------------------------------------------------
     def keys(self) -> tuple[str | None, str | None]:
@@ -520,6 +765,12 @@ class ExplorerLogic:
                 f"{'Index ' + repr(self.index) if self.index else 'Table ' + repr(self.table)} "
                 "has no sort key: clear the sort condition, or filter instead."
             )
+        if self.sort_times[0] is not None and self.sort_op != "begins_with":
+            times = self.sort_times[:2] if self.sort_op == "between" else self.sort_times[:1]
+            if any(t is None for t in times):
+                raise InvalidArgumentError(
+                    f"Pick both times for the sort condition {sort} between ..., or clear it.")
+            return (self.sort_op, *(_utc(t) for t in times if t is not None))
         type_ = "S" if self.sort_op == "begins_with" and self.key_type(sort) == "S" \
             else self.key_type(sort)
         where = f"sort key {sort!r}"
@@ -573,7 +824,9 @@ class ExplorerLogic:
         stripped = text.strip()
         if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "'\"":
             return stripped[1:-1]  # quoted: always a string
-        known = self.schema.attribute_types.get(name) if self.schema else None
+        known = self.attribute_types().get(name)
+        if known not in _TYPE_NAMES:
+            known = None  # a list, map or set: compared as typed
         type_ = known or ("S" if row.operator in _STRING_ONLY else "auto")
         return convert_value(text, type_, where)
 
@@ -591,8 +844,9 @@ class ExplorerLogic:
             names += list(self.schema.key_names)
             for part, sort, _ in self.schema.indexes.values():
                 names += [part] + ([sort] if sort else [])
-        if self.result is not None:
-            names += [str(c) for c in self.result.columns]
+        for frame in (self.sample, self.result):
+            if frame is not None:
+                names += [str(c) for c in frame.columns]
         return list(dict.fromkeys(names))
 
     # -- calls ----------------------------------------------------------------------------------
@@ -614,6 +868,8 @@ class ExplorerLogic:
             kwargs["columns"] = columns
         if self.limit:
             kwargs["limit"] = self.limit
+        if self.max_rcu:
+            kwargs["max_rcu"] = self._max_rcu()
         if self.schema is not None and not self.described:
             kwargs["key_schema"] = tuple(self.schema.key_names)
         return kwargs
@@ -643,10 +899,17 @@ class ExplorerLogic:
         return read_scan, {"session": self.session, "table": self.table, **self._common()}
 
     def _source(self, kind: str, kwargs: dict[str, Any], session_name: str) -> str:
+        if kind == "partiql":
+            args = [session_name, _literal(kwargs["statement"])]
+            for name in ("limit", "max_rcu"):
+                if name in kwargs:
+                    args.append(f"{name}={kwargs[name]!r}")
+            return f"xn.read_partiql({', '.join(args)})"
         args = [session_name, _literal(kwargs["table"])]
         if kind == "query":
             args.append(_literal(kwargs["partition"]))
-        order = ("sort", "index", "filter", "columns", "limit", "ascending", "key_schema")
+        order = ("sort", "index", "filter", "columns", "limit", "ascending", "max_rcu",
+                 "key_schema")
         for name in order:
             if name not in kwargs:
                 continue
@@ -658,7 +921,7 @@ class ExplorerLogic:
         function = "read_query" if kind == "query" else "read_scan"
         return f"xn.{function}({', '.join(args)})"
 
-    def code(self, kind: str | None = None, *, session_name: str = "session",
+    def code(self, kind: str | None = None, *, session_name: str | None = None,
              imports: bool = False) -> str:
         """Return the Python call that reproduces a read.
 
@@ -668,7 +931,8 @@ class ExplorerLogic:
             ``None``: the call that produced :attr:`result` ('' before any
             read); ``"query"`` or ``"scan"``: the call the current inputs make.
         session_name
-            The variable that holds the session in your notebook.
+            The variable that holds the session in your notebook (default
+            :attr:`session_name`, the one the explorer was made from).
         imports
             Start with the imports the call needs (``xn``, ``Attr``, ``Decimal``).
 
@@ -683,88 +947,391 @@ class ExplorerLogic:
         """
         if kind is None:
             text = self.result_code
-        elif kind in ("query", "scan"):
-            _, kwargs = self.build_query_call() if kind == "query" else self.build_scan_call()
+        elif kind in ("query", "scan", "partiql"):
+            _, kwargs = {"query": self.build_query_call, "scan": self.build_scan_call,
+                         "partiql": self.build_partiql_call}[kind]()
             text = self._source(kind, kwargs, "{session}")
         else:
-            raise InvalidArgumentError(f"kind must be None, 'query' or 'scan', not {kind!r}.")
-        text = text.replace("{session}", session_name, 1)
+            raise InvalidArgumentError(
+                f"kind must be None, 'query', 'scan' or 'partiql', not {kind!r}.")
+        text = text.replace("{session}", session_name or self.session_name, 1)
         if imports and text:
             lines = ["import xacct_nb as xn"]
             if "Attr(" in text:
                 lines.append("from boto3.dynamodb.conditions import Attr")
             if "Decimal(" in text:
                 lines.append("from decimal import Decimal")
+            if "tzinfo=UTC)" in text:
+                lines.append("from datetime import UTC, datetime")
             text = "\n".join(lines) + "\n\n" + text
         return text
 
     # -- running ---------------------------------------------------------------------------------
-    def _run(self, kind: str, build: Callable[[], tuple[Callable[..., Any], dict[str, Any]]]
-             ) -> pd.DataFrame | None:
+    def prepare(self, kind: str, *, confirm: bool = False) -> Read | None:
+        """Build the read of the current inputs, to :meth:`execute` (in any thread).
+
+        ``kind`` is ``"query"``, ``"scan"`` or ``"partiql"``. Returns None when
+        an input is wrong (``error`` says which) or when an unbounded Scan
+        waits for confirmation (:attr:`pending_scan`, with its cost), unless
+        ``confirm``. A new read makes any running one stale: its result will
+        not be kept.
+        """
         self.clear_error()
         self.pending_scan = None
+        self.cancel_note = ""
+        builders = {"query": self.build_query_call, "scan": self.build_scan_call,
+                    "partiql": self.build_partiql_call}
         try:
-            function, kwargs = build()
+            if kind not in builders:
+                raise InvalidArgumentError(
+                    f"kind must be 'query', 'scan' or 'partiql', not {kind!r}.")
+            function, kwargs = builders[kind]()
+            if kind == "scan" and not confirm:
+                pending = self.needs_confirmation()
+                if pending is not None:
+                    self.pending_scan = pending
+                    return None
             source = self._source(kind, kwargs, "{session}")
-            start = time.perf_counter()
-            with warnings.catch_warnings():
-                # The explorer asked for confirmation itself (ScanConfirmation).
-                warnings.simplefilter("ignore", LargeScanWarning)
-                df = function(**kwargs, progress=self.progress)
-            elapsed = time.perf_counter() - start
         except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
             self._fail(exc)
             return None
-        self.result, self.result_kind, self.result_code = df, kind, source
-        self.result_sort_key = self.keys()[1] if kind == "query" else None
-        self.elapsed = elapsed
-        self.consumed_capacity = df.attrs.get("consumed_capacity")
-        return df
+        with self._lock:
+            self._generation += 1
+            read = Read(kind, function, kwargs, source, self._generation, self.inputs(),
+                        self.keys()[1] if kind == "query" else None)
+            self.running = read
+        return read
+
+    def execute(self, read: Read, on_page: Callable[[Read], None] | None = None) -> None:
+        """Run ``read`` (blocking; the explorer calls it in a background thread).
+
+        ``on_page(read)`` is called after each page (``read.items``,
+        ``read.pages``). :meth:`cancel` stops the read at its next page.
+        Never raises: the outcome is in ``read.frame`` / ``read.failure``.
+        """
+
+        def page(n_items: int, more: bool) -> None:
+            if read.cancel.is_set():
+                raise _ReadCancelled(f"Cancelled after {read.items:,} items.")
+            read.items += n_items
+            read.pages += 1
+            if on_page is not None:
+                on_page(read)
+
+        start = time.perf_counter()
+        try:
+            with observe_pages(page), warnings.catch_warnings():
+                # The explorer asked for confirmation itself (ScanConfirmation).
+                warnings.simplefilter("ignore", LargeScanWarning)
+                read.frame = cast("pd.DataFrame", read.function(**read.kwargs,
+                                                                 progress=self.progress))
+        except _ReadCancelled:
+            read.cancelled = True
+        except Exception as exc:  # noqa: BLE001 - shown as a message, never a traceback
+            read.failure = exc
+        read.elapsed = time.perf_counter() - start
+
+    def finish(self, read: Read) -> pd.DataFrame | None:
+        """Keep the outcome of ``read``, unless it was cancelled or a newer read replaced it.
+
+        Returns the frame (also :attr:`result`), or None.
+        """
+        with self._lock:
+            if read.generation != self._generation or read.cancelled:
+                return None  # stale: the user moved on (cancel, another table, another read)
+            self.running = None
+            if read.failure is not None:
+                self._fail(read.failure)
+                return None
+            df = read.frame
+            assert df is not None
+            self.clear_error()
+            self.result, self.result_kind, self.result_code = df, read.kind, read.source
+            self.result_sort_key = read.sort_key
+            self.elapsed = read.elapsed
+            self.consumed_capacity = df.attrs.get("consumed_capacity")
+            self.history.add(read, self.code(), self.summary())
+            return df
+
+    def cancel(self) -> bool:
+        """Stop the running read (at its next page); True if one was running.
+
+        The explorer shows the inputs and the last result again at once; the
+        read's threads end by themselves and what they read is dropped.
+        """
+        with self._lock:
+            read, self.running = self.running, None
+            self._generation += 1
+        if read is None:
+            return False
+        read.cancel.set()
+        self.cancel_note = f"Cancelled: the {read.kind} was stopped, nothing it read was kept."
+        return True
+
+    def run(self, kind: str, *, confirm: bool = False) -> pd.DataFrame | None:
+        """Prepare, execute and finish a read in this thread (the frame, or None)."""
+        read = self.prepare(kind, confirm=confirm)
+        if read is None:
+            return None
+        self.execute(read)
+        return self.finish(read)
 
     def run_query(self) -> pd.DataFrame | None:
         """Query the chosen partition; the frame (also in :attr:`result`), or None on failure."""
-        return self._run("query", self.build_query_call)
+        return self.run("query")
+
+    def run_partiql(self) -> pd.DataFrame | None:
+        """Run :attr:`statement` (a PartiQL SELECT) with :func:`~xacct_nb.read_partiql`."""
+        return self.run("partiql")
+
+    def build_partiql_call(self) -> tuple[Callable[..., Any], dict[str, Any]]:
+        """``(xn.read_partiql, kwargs)`` for :attr:`statement` and the limit."""
+        statement = self.statement.strip()
+        if not statement:
+            raise InvalidArgumentError(
+                'Enter a PartiQL statement, e.g. SELECT * FROM "MyTable" WHERE pk = \'x\'.')
+        kwargs: dict[str, Any] = {"session": self.session, "statement": statement}
+        if self.limit:
+            kwargs["limit"] = self.limit
+        if self.max_rcu:
+            kwargs["max_rcu"] = self._max_rcu()
+        return read_partiql, kwargs
+
+    def _max_rcu(self) -> float | int:
+        value = self.max_rcu
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise InvalidArgumentError(
+                f"max RCU must be a positive number (0: no cap), not {value!r}.")
+        return int(value) if float(value).is_integer() else float(value)
 
     def needs_confirmation(self) -> ScanConfirmation | None:
         """Return what a Scan of the current inputs would need confirming (None: nothing).
 
-        An unbounded Scan (no ``limit``, or a filter, which may read
-        everything to find ``limit`` rows) of a table over
-        :data:`LARGE_SCAN_ITEMS` items or :data:`LARGE_SCAN_BYTES` bytes, or of
-        unknown size.
+        Every unbounded Scan (no ``limit``, or a filter, which may read
+        everything to find ``limit`` rows): its item count, size and cost
+        estimate (from DescribeTable), or that they are unknown.
         """
         if self.limit and not self._filter_parts():
             return None
         schema = self.schema if self.described else None
-        items = schema.item_count if schema else None
-        size = schema.size_bytes if schema else None
-        if items is None and size is None:
-            return ScanConfirmation(str(self.table), None, None)
-        if (items or 0) > LARGE_SCAN_ITEMS or (size or 0) > LARGE_SCAN_BYTES:
-            return ScanConfirmation(str(self.table), items, size)
-        return None
+        items, size = (schema.item_count, schema.size_bytes) if schema else (None, None)
+        if schema is not None and self.index is not None and self.info is not None:
+            index = self.info.index(self.index)
+            items, size = index.item_count, index.size_bytes
+        return ScanConfirmation(str(self.table), items, size, self.scan_cost())
+
+    def scan_cost(self) -> CostEstimate | None:
+        """Estimate a Scan of the current inputs (None when DescribeTable was denied)."""
+        if self.info is None:
+            return None
+        try:
+            return self.info.cost("scan", index=self.index, filtered=bool(self._filter_parts()),
+                                  limit=self.limit or None)
+        except XacctError:
+            return None
 
     def run_scan(self, confirm: bool = False) -> pd.DataFrame | None:
-        """Scan the table (or index); a large one waits in :attr:`pending_scan` unless confirmed.
+        """Scan the table (or index); an unbounded one waits in :attr:`pending_scan` unless confirmed.
 
         Returns the frame, or None when it failed or needs confirmation
-        (``pending_scan`` then holds the item count and size).
+        (``pending_scan`` then holds the item count, size and cost).
         """
-        self.clear_error()
-        if not confirm:
-            try:
-                self.build_scan_call()  # bad inputs are reported before asking anything
-                pending = self.needs_confirmation()
-            except Exception as exc:  # noqa: BLE001
-                self._fail(exc)
-                return None
-            if pending is not None:
-                self.pending_scan = pending
-                return None
-        return self._run("scan", self.build_scan_call)
+        return self.run("scan", confirm=confirm)
+
+    def clear_result(self) -> None:
+        """Forget the last result and its code (and stop a running read)."""
+        self.cancel()
+        self.result, self.result_kind, self.result_code = None, None, ""
+        self.result_sort_key, self.elapsed, self.consumed_capacity = None, None, None
 
     def cancel_scan(self) -> None:
         self.pending_scan = None
+
+    # -- what the explorer offers to choose from -------------------------------------------------
+    def take_sample(self) -> pd.DataFrame | None:
+        """Read a few items of the table or index: one page of each of a few Scan segments.
+
+        :data:`SAMPLE_SEGMENTS` segments of :data:`SAMPLE_ITEMS_PER_SEGMENT`
+        items each, so the sample spreads over the key space (for a GSI, over
+        its key values) at the cost of a handful of items. They give the
+        partition key suggestions and the types of the attributes filters
+        can use. A role that may not Scan gets no suggestions
+        (:attr:`sample_note` says why), not an error.
+        """
+        self.sample, self.sample_note = None, ""
+        if self.table is None:
+            return None
+        ref = parse_table(self.table)
+        params: dict[str, Any] = {"TableName": ref.request_name, "Limit": SAMPLE_ITEMS_PER_SEGMENT,
+                                  "TotalSegments": SAMPLE_SEGMENTS}
+        if self.index:
+            params["IndexName"] = self.index
+        items: list[dict[str, Any]] = []
+        try:
+            ddb = client(self.session, "dynamodb")
+            stats = ReadStats()
+            for segment in range(SAMPLE_SEGMENTS):
+                page = request_page(ddb.scan, {**params, "Segment": segment},
+                                    table=ref.name, stats=stats)
+                items += page["Items"]
+        except XacctError as exc:  # the engine translated botocore's errors
+            what = "denied" if isinstance(exc, AccessDeniedError) else "failed"
+            self.sample_note = (f"No suggestions: a sample Scan of a few items was {what}; "
+                                "type the key.")
+            return None
+        part = self.keys()[0]
+        self.sample = decode_items(items, key_names=(part,) if part else ())
+        return self.sample
+
+    def _texts(self, name: str | None, limit: int) -> list[str]:
+        if name is None:
+            return []
+        type_ = self.key_type(name)
+        values: list[Any] = []
+        for frame in (self.result, self.sample):
+            if frame is not None and name in frame.columns:
+                values += frame[name].dropna().tolist()
+        texts = []
+        for value in values:
+            if type_ == "B" and isinstance(value, (bytes, bytearray)):
+                texts.append(base64.b64encode(bytes(value)).decode("ascii"))
+            elif isinstance(value, pd.Timestamp):
+                texts.append(value.isoformat())
+            else:
+                texts.append(str(value))
+        unique = list(dict.fromkeys(texts))
+        try:
+            unique.sort(key=Decimal if type_ == "N" else str)
+        except ArithmeticError:
+            unique.sort()
+        return unique[:limit]
+
+    def partition_suggestions(self, limit: int = 200) -> list[str]:
+        """Partition key values seen in the sample and the results, sorted (of the index, if any)."""
+        return self._texts(self.keys()[0], limit)
+
+    def sort_is_time(self) -> bool:
+        """Whether the sort key holds timestamps (ISO-8601 text in the sample): pick times then."""
+        sort = self.keys()[1]
+        if sort is None or self.key_type(sort) != "S":
+            return False
+        for frame in (self.sample, self.result):
+            if frame is not None and sort in frame.columns and frame[sort].notna().any():
+                return iso_looking(frame[sort])
+        return False
+
+    def attribute_types(self) -> dict[str, str]:
+        """DynamoDB type of each attribute known: keys (DescribeTable), then sample and results."""
+        types = dict(self.schema.attribute_types) if self.schema is not None else {}
+        for frame in (self.sample, self.result):
+            if frame is None:
+                continue
+            for name, column in frame.items():
+                if str(name) not in types:
+                    type_ = _type_of(column)
+                    if type_:
+                        types[str(name)] = type_
+        return types
+
+    def check_filter(self, row: FilterRow) -> str:
+        """Why ``row``'s value is wrong for its attribute ('' when it is fine), without reading."""
+        name = row.attribute.strip()
+        if not name or row.operator in NO_VALUE_OPERATORS:
+            return ""
+        texts = [row.value, row.value2] if row.operator == "between" else [row.value]
+        try:
+            for text in texts:
+                if text.strip():
+                    self._filter_value(text, row, name, f"filter value for {name!r}")
+        except XacctError as exc:
+            return str(exc)
+        return ""
+
+    # -- inputs, saved and restored (the history) ------------------------------------------------
+    def inputs(self) -> dict[str, Any]:
+        """Return the current inputs as plain JSON values (what the history keeps)."""
+        return {
+            "table": self.table, "index": self.index, "partition": self.partition_text,
+            "sort_op": self.sort_op, "sort": [self.sort_text, self.sort_text2],
+            "sort_times": [t.isoformat() if t else None for t in self.sort_times],
+            "filters": [vars(FilterRow(*r)) if not isinstance(r, FilterRow) else vars(r)
+                        for r in self.filters],
+            "columns": list(self.columns), "limit": self.limit, "max_rcu": self.max_rcu,
+            "ascending": self.ascending,
+            "statement": self.statement,
+        }
+
+    def restore(self, inputs: dict[str, Any]) -> None:
+        """Set the inputs saved by :meth:`inputs` (choosing the table and index first)."""
+        if inputs.get("table") != self.table:
+            self.select_table(inputs.get("table"))
+        if inputs.get("index") != self.index:
+            self.select_index(inputs.get("index"))
+        self.partition_text = inputs.get("partition") or ""
+        self.sort_op = inputs.get("sort_op") or None
+        self.sort_text, self.sort_text2 = (list(inputs.get("sort") or []) + ["", ""])[:2]
+        times = (list(inputs.get("sort_times") or []) + [None, None])[:2]
+        self.sort_times = (
+            _dt.datetime.fromisoformat(times[0]) if times[0] else None,
+            _dt.datetime.fromisoformat(times[1]) if times[1] else None,
+        )
+        self.filters = [FilterRow(**f) for f in inputs.get("filters") or []]
+        self.columns = list(inputs.get("columns") or [])
+        self.limit = inputs.get("limit") or None
+        self.max_rcu = inputs.get("max_rcu") or None
+        self.ascending = bool(inputs.get("ascending", True))
+        self.statement = inputs.get("statement") or ""
+
+    # -- the table's overview, downloads -------------------------------------------------------
+    def overview(self) -> list[tuple[str, str]]:
+        """(label, text) lines about the chosen table, from DescribeTable, with a Scan's cost."""
+        if self.table is None:
+            return []
+        ref = None
+        with contextlib.suppress(XacctError):
+            ref = parse_table(self.table)
+        lines = [("Table", _name_of(self.table) + (
+            f" (account {ref.account}, {ref.region})" if ref is not None and ref.account
+            else ""))]
+        if self.schema is None:
+            lines.append(("Keys", "unknown: DescribeTable is not allowed (name them to Query)"))
+            return lines
+        types = self.schema.attribute_types
+        keys = f"{self.schema.partition} ({types.get(self.schema.partition, '?')}, partition)"
+        if self.schema.sort:
+            keys += f", {self.schema.sort} ({types.get(self.schema.sort, '?')}, sort)"
+        lines.append(("Keys", keys + ("" if self.described else " (as given)")))
+        info = self.info
+        if info is None:
+            return lines
+        lines.append(("Items", f"{_count(info.item_count)} items, {_size(info.size_bytes)}"))
+        if info.indexes:
+            lines.append(("Indexes", "; ".join(
+                f"{ix.name} ({ix.kind}: {ix.keys_text(types)}, {ix.projection_text()})"
+                for ix in info.indexes)))
+        billing = ("on demand" if info.billing_mode == "PAY_PER_REQUEST"
+                   else f"provisioned, {info.read_capacity} RCU")
+        lines.append(("Capacity", billing))
+        cost = self.scan_cost()
+        if cost is not None:
+            lines.append(("Scan", f"{'the index' if self.index else 'the whole table'}: "
+                                  f"about {cost_text(cost)}"))
+        if self.sample_note:
+            lines.append(("Suggestions", self.sample_note))
+        return lines
+
+    def download(self, fmt: str) -> tuple[str, bytes]:
+        """``(file name, bytes)`` of :attr:`result` as ``"csv"`` or ``"parquet"``.
+
+        Encoded as :func:`~xacct_nb.export` writes files: numbers beyond
+        int64 and decimals as exact text, lists, maps and sets as JSON.
+        """
+        if self.result is None:
+            raise InvalidArgumentError("Run a Query, Scan or PartiQL statement first.")
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", _name_of(self.table or "result")) or "result"
+        if fmt not in ("csv", "parquet"):
+            raise InvalidArgumentError(f"fmt must be 'csv' or 'parquet', not {fmt!r}.")
+        return f"{stem}.{fmt}", frame_bytes(self.result, fmt)
 
     # -- results ----------------------------------------------------------------------------------
     def numeric_columns(self) -> list[str]:

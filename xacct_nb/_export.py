@@ -34,7 +34,14 @@ from ._budget import check_max_rcu
 from ._engine import interactive
 from ._errors import InvalidArgumentError
 from ._read import read_query, read_scan
-from ._validate import check_int, check_optional_bool, check_session, check_str, public
+from ._validate import (
+    check_choice,
+    check_int,
+    check_optional_bool,
+    check_session,
+    check_str,
+    public,
+)
 
 FORMATS = ("parquet", "csv")
 
@@ -244,6 +251,26 @@ def export(
         leftover = path.with_name(f".{path.name}.partial")
         leftover.unlink(missing_ok=True)
     return ExportReport(path, fmt, rows, order, capacity, time.monotonic() - started)
+
+
+def frame_bytes(df: pd.DataFrame, fmt: str) -> bytes:
+    """Return ``df`` as the bytes of a ``"parquet"`` or ``"csv"`` file, encoded as :func:`export` does.
+
+    (Numbers beyond int64 and decimals as exact text, lists/maps/sets as
+    JSON, binary as base64 in CSV.) Used by the explorer's downloads.
+    """
+    check_choice("fmt", fmt, FORMATS, where="frame_bytes")
+    arrays = {str(name): _column_to_arrow(df[name]) for name in df.columns}
+    schema = pa.schema([(name, pa.string() if pa.types.is_null(a.type) else a.type)
+                        for name, a in arrays.items()])
+    with tempfile.TemporaryDirectory(prefix="xacct-download-") as folder:
+        part, out = Path(folder) / "part.parquet", Path(folder) / f"out.{fmt}"
+        parts = []
+        if len(df):
+            pq.write_table(pa.table(arrays), part)
+            parts.append(part)
+        _merge(parts, schema, out, fmt)
+        return out.read_bytes()
 
 
 def _merge(parts: list[Path], schema: pa.Schema, out: Path, fmt: str) -> None:

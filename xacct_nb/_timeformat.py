@@ -864,7 +864,7 @@ class TimeContext:
                 if name in targets or not isinstance(name, str):
                     continue
                 column = df[name]
-                if _iso_looking(column):
+                if iso_looking(column):
                     try:
                         df[name] = parse_column(column, name, None)
                     except InvalidArgumentError:
@@ -905,7 +905,7 @@ class TimeContext:
             return None
 
 
-def _iso_looking(column: pd.Series) -> bool:
+def iso_looking(column: pd.Series) -> bool:
     dtype = column.dtype
     is_object = isinstance(dtype, np.dtype) and dtype.kind == "O"
     if not (is_object or isinstance(dtype, pd.StringDtype)):
