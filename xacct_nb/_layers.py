@@ -31,7 +31,7 @@ __all__ = ["LAYERS", "SANDBOX", "SANDBOX_MAY_IMPORT"]
 
 #: (layer, modules of ``xacct_nb``), top layer first.
 LAYERS: tuple[tuple[str, list[str]], ...] = (
-    ("faces", ["__init__", "_cli", "_explorer"]),
+    ("faces", ["__init__", "_cli", "_explorer", "_app", "_demo"]),
     (
         "capabilities",
         [
