@@ -70,7 +70,17 @@ __all__ = [
 
 
 class XacctError(Exception):
-    """Base class of every error raised by xacct-nb."""
+    """Base class of every error raised by xacct-nb.
+
+    ``hint`` is the advice at the end of the message and ``cli_hint`` the same
+    advice in a terminal's terms (``xacct`` subcommands and options), when the
+    raiser knows both (:func:`translate_client_error` does, from
+    :data:`CLI_HINTS`); the ``xacct`` command shows ``cli_hint`` in place of
+    ``hint``. Both are ``None`` otherwise.
+    """
+
+    hint: str | None = None
+    cli_hint: str | None = None
 
 
 class InvalidArgumentError(XacctError, ValueError):
@@ -222,6 +232,10 @@ _ACCESS_HINT = (
     "xn.policies generates the policy that allows it, and xn.policies.simulate tests one "
     "offline."
 )
+_EXPIRED_HINT = (
+    "Use xn.assume_role(...), whose sessions refresh themselves, or renew the "
+    "source credentials (e.g. `aws sso login`)."
+)
 ERROR_CODES: dict[str, tuple[type[AwsError], str]] = {
     "AccessDeniedException": (AccessDeniedError, _ACCESS_HINT),
     "AccessDenied": (AccessDeniedError, _ACCESS_HINT),
@@ -238,13 +252,11 @@ ERROR_CODES: dict[str, tuple[type[AwsError], str]] = {
     ),
     "ExpiredToken": (
         ExpiredCredentialsError,
-        "Use xn.assume_role(...), whose sessions refresh themselves, or renew the "
-        "source credentials (e.g. `aws sso login`).",
+        _EXPIRED_HINT,
     ),
     "ExpiredTokenException": (
         ExpiredCredentialsError,
-        "Use xn.assume_role(...), whose sessions refresh themselves, or renew the "
-        "source credentials (e.g. `aws sso login`).",
+        _EXPIRED_HINT,
     ),
     "RequestExpired": (
         ExpiredCredentialsError,
@@ -272,6 +284,26 @@ ERROR_CODES: dict[str, tuple[type[AwsError], str]] = {
         InvalidArgumentError,  # type: ignore[dict-item]
         "AWS rejected the request's parameters; the message above says which.",
     ),
+}
+
+
+#: The hints of :data:`ERROR_CODES` that name Python calls or arguments, in a terminal's terms
+#: (``xacct`` subcommands and options): the ``xacct`` command shows these instead. A test
+#: keeps every such hint in this table.
+CLI_HINTS: dict[str, str] = {
+    _ACCESS_HINT: (
+        "Run `xacct verify TABLE` to see every action the role may do and why; in Python, "
+        "xn.policies generates the policy that allows it, and xn.policies.simulate tests one "
+        "offline."
+    ),
+    _EXPIRED_HINT: (
+        "Renew the source credentials (e.g. `aws sso login`) and run the command again: "
+        "with --role-arn (or XACCT_ROLE_ARN), xacct assumes the role afresh each time."
+    ),
+    ERROR_CODES["ProvisionedThroughputExceededException"][1]: (
+        "The table's capacity is exhausted: retry later, or ask the owner for more capacity."
+    ),
+    ERROR_CODES["ThrottlingException"][1]: "Requests were throttled: retry later.",
 }
 
 
@@ -306,18 +338,21 @@ def translate_client_error(
     if role_arn:
         what += f" (as {role_arn})"
     message = f"{what} failed: {code}: {aws_message.rstrip('.')}. {hint}"
+    exc: XacctError
     if cls is InvalidArgumentError:
-        exc: XacctError = InvalidArgumentError(message)
+        exc = InvalidArgumentError(message)
         exc.code = code  # type: ignore[attr-defined]
         exc.aws_message = aws_message  # type: ignore[attr-defined]
         exc.operation = operation  # type: ignore[attr-defined]
         exc.table = table  # type: ignore[attr-defined]
-        return exc
-    return cls(
-        message,
-        code=code,
-        operation=operation,
-        aws_message=aws_message,
-        table=table,
-        role_arn=role_arn,
-    )
+    else:
+        exc = cls(
+            message,
+            code=code,
+            operation=operation,
+            aws_message=aws_message,
+            table=table,
+            role_arn=role_arn,
+        )
+    exc.hint, exc.cli_hint = hint, CLI_HINTS.get(hint)
+    return exc
