@@ -5,6 +5,9 @@ evaluation logic", "IAM JSON policy elements: Condition operators" (incl.
 "...IfExists", "Condition operator to check existence of condition keys",
 "Multivalued context keys"), and the DynamoDB fine-grained access control
 examples (dynamodb:LeadingKeys, dynamodb:Attributes, dynamodb:Select).
+The cases checked sentence by sentence against the guide (ARN operators, policy
+variables, IP addresses, NotPrincipal, account delegation, set operators with
+every base operator) are in tests/test_evaluator_guide.py.
 """
 
 from __future__ import annotations
@@ -290,6 +293,10 @@ def test_table_resource_policy_cross_account():
 
 
 def test_same_account_resource_policy_alone_allows():
+    # The resource policy names the session itself: "If a resource-based policy grants
+    # permission directly to the IAM user or the session principal that is making the
+    # request, then an implicit deny in an identity-based policy [...] does not impact the
+    # final decision." (Naming only the account would delegate: see test_evaluator_guide.py.)
     resource_policy = doc({"Effect": "Allow", "Principal": {"AWS": SESSION_B.replace("sts", "sts")},
                            "Action": "dynamodb:Scan", "Resource": TABLE})
     decision = evaluate_cross_account([], [Policy("table", resource_policy, "resource")],

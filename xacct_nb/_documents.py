@@ -796,7 +796,12 @@ def simulate(
         ``{"sts:ExternalId": "..."}``, ``{"aws:MultiFactorAuthPresent": True}``.
     resource_policy
         The resource's own policy: a table's resource policy or, for
-        ``sts:AssumeRole``, the role's trust policy.
+        ``sts:AssumeRole``, the role's trust policy. Left out for a
+        ``principal`` of another account than the resource's, the resource
+        side has no policy and the request is denied: across accounts "the
+        resource-based policy in AccountB must allow the requester in AccountA
+        to access the resource" (IAM User Guide, "Cross-account policy
+        evaluation logic").
 
     >>> table = "arn:aws:dynamodb:us-east-1:222222222222:table/Orders"
     >>> simulate(read_only_policy(table), "dynamodb:Query", table).allowed
@@ -804,6 +809,9 @@ def simulate(
     >>> decision = simulate(read_only_policy(table), "dynamodb:PutItem", table)
     >>> decision.decision, decision.reason
     ('ImplicitDeny', 'no identity-based policy allows the dynamodb:PutItem action')
+    >>> simulate(read_only_policy(table), "dynamodb:Query", table,
+    ...          principal="arn:aws:iam::111111111111:user/analyst").decision
+    'ImplicitDeny'
     """
     if not isinstance(action, str) or ":" not in action:
         raise InvalidArgumentError(f"action must look like 'dynamodb:Query', not {action!r}.")
@@ -822,6 +830,11 @@ def simulate(
                 f"{{name: document}}, not {type(value).__name__}."
             )
     identity = _named(policies, "identity")
+    caller = principal_account(principal)
+    if resource_policy is None and caller is not None and account is not None \
+            and caller != account:
+        # Across accounts both sides must allow: a resource side left out has no policy.
+        resource_policy = {"Version": "2012-10-17", "Statement": []}
     if resource_policy is None:
         return evaluate(identity, request)
     kind = "trust" if action.lower() == "sts:assumerole" else "resource"
