@@ -394,3 +394,30 @@ def test_default_prompt_is_used_once(sandbox, monkeypatch):
                                  mfa_serial=sandbox.mfa_serial)
         assert xn.whoami(session)["Account"] == sandbox.account_b
     assert len(asked) == 1
+
+
+@pytest.mark.sandbox
+def test_any_client_of_the_session_refreshes_when_the_server_says_expired(timed_sandbox):
+    """Clock skew: the server's clock is past the expiry, the local one is not (no Clock here)."""
+    sb = timed_sandbox
+    source = sb.analyst_session()
+    assumes = _count_calls(source, "AssumeRole")
+    session = xn.assume_role(sb.reader_role_arn, external_id=sb.external_id,
+                             source_session=source, duration_seconds=900)
+    credentials = session.get_credentials()
+    first = credentials.get_frozen_credentials().access_key
+    ddb = session.client("dynamodb")  # a plain boto3 client: not the package's engine
+    sb.advance_clock(1000)
+    assert xn.whoami(session)["Account"] == sb.account_b  # STS: ExpiredToken, refreshed
+    assert ddb.describe_table(TableName=sb.table)["Table"]["TableName"] == sb.table
+    assert len(assumes) == 2
+    # A refusal of keys replaced since costs nothing: the caller just sends again.
+    assert credentials.force_refresh(first) is True and len(assumes) == 2
+    # Keys fresh from a forced refresh that have worked may be replaced again.
+    current = credentials.get_frozen_credentials().access_key
+    assert credentials.force_refresh(current) is True and len(assumes) == 3
+    # ...but not while none of their requests has succeeded yet.
+    fresh = credentials.get_frozen_credentials().access_key
+    assert credentials.force_refresh(fresh) is False and len(assumes) == 3
+    ddb.describe_table(TableName=sb.table)
+    assert credentials.force_refresh(fresh) is True and len(assumes) == 4

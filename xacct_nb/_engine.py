@@ -54,7 +54,9 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, cast
 
 import pandas as pd
 from botocore.exceptions import (
@@ -70,6 +72,7 @@ from ._clients import client
 from ._decode import NUMBER_MODES, FrameBuilder, gc_paused
 from ._decode_arrow import PageParser, split_items
 from ._errors import (
+    EXPIRED_AFTER_REFRESH_HINT,
     AwsError,
     ConfigurationError,
     IncompleteReadError,
@@ -81,6 +84,7 @@ from ._errors import (
 from ._validate import endpoint_error
 
 __all__ = [
+    "EXPIRED_CODES",
     "KEY_CURSOR",
     "MAX_FETCH_THREADS",
     "MAX_PARSE_THREADS",
@@ -119,6 +123,11 @@ TRANSIENT_CODES = frozenset({
     "InternalServerError",
     "ServiceUnavailable",
 })
+
+#: Error codes of credentials (or a signature) the server calls expired: a session from
+#: xn.assume_role is refreshed at once, whatever the local clock says, and the request
+#: sent again, once (see :func:`request`).
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 
 
 # -- the retry/backoff policy -------------------------------------------------------------
@@ -553,6 +562,18 @@ def request(
     (:func:`~xacct_nb._errors.translate_client_error`), carrying where the
     read could resume (``last_evaluated_key``, ``unread_keys``).
 
+    Credentials the server calls expired (:data:`EXPIRED_CODES`) though
+    this machine's clock may not (clock skew): a session from
+    :func:`~xacct_nb.assume_role` has already been refreshed (one forced
+    AssumeRole, shared by every thread refused with the same credentials)
+    and the request sent again as it was (the same page), once, inside
+    botocore (:func:`~xacct_nb._sessions.refresh_when_refused`), for every
+    client of the session. What reaches this function was refused again,
+    or was signed with credentials that cannot be refreshed (fixed keys):
+    an :class:`~xacct_nb.ExpiredCredentialsError` (for writes too) that says
+    what was tried and compares this machine's clock with the server's
+    ``Date`` header.
+
     Parameters
     ----------
     call, params
@@ -570,7 +591,9 @@ def request(
         For BatchGetItem: the keys not read yet, carried by the error.
     write
         A write: AWS's errors (throttling included: botocore retries it) are
-        left to the caller, which stops and reports its unwritten rows;
+        left to the caller, which stops and reports its unwritten rows (but
+        for expired credentials, as above: the caller gets the
+        ``ExpiredCredentialsError``);
         answers that are not complete and failed connections are re-sent
         (puts are idempotent), and end in :class:`~xacct_nb.IncompleteWriteError`.
     policy
@@ -635,6 +658,17 @@ def request(
             hint = ("Answers were cut short or corrupted on the way (a proxy, a VPN, a flaky "
                     "network?): retry, and check what sits between you and the endpoint.")
         except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in EXPIRED_CODES:
+                # Refused even after the session's forced refresh and one more send (botocore
+                # did both, see xacct_nb._sessions), or fixed keys. Raised for writes too: the
+                # writer reports its unwritten rows with it.
+                if budget is not None:
+                    budget.settle(cost, 0.0)
+                expired = _expired(exc, what=what, table=table)
+                if not write:
+                    expired.last_evaluated_key = params.get("ExclusiveStartKey")
+                    expired.unread_keys = unread_keys() if unread_keys is not None else None
+                raise expired from None
             if write:
                 raise
             error = exc.response.get("Error", {})
@@ -698,6 +732,44 @@ def request(
             budget.throttled(delay)  # every thread of the read waits, at the next acquire()
         else:
             time.sleep(delay)
+
+
+def _clocks(exc: ClientError) -> str:
+    """Compare this machine's clock with the server's ``Date`` header of an answer, in words."""
+    local = datetime.now(UTC).replace(microsecond=0)
+    text = f"This machine's clock says {local:%Y-%m-%d %H:%M:%S} UTC"
+    date = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        server = parsedate_to_datetime(date).astimezone(UTC) if date else None
+    except (TypeError, ValueError):
+        server = None
+    if server is None:
+        return f"{text} (the answer had no readable Date header to compare with)."
+    skew = round((server - local).total_seconds())
+    if abs(skew) < 5:
+        apart = "the same time"
+    else:
+        minutes, seconds = divmod(abs(skew), 60)
+        ahead = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+        apart = f"{ahead} {'ahead of' if skew > 0 else 'behind'} this machine"
+    return f"{text}; the server's Date header said {server:%Y-%m-%d %H:%M:%S} UTC ({apart})."
+
+
+def _expired(exc: ClientError, *, what: str, table: str) -> AwsError:
+    """Return the :class:`~xacct_nb.ExpiredCredentialsError` of credentials the server refused.
+
+    The clocks compared (:func:`_clocks`) and what was tried: a refresh (the
+    answer carries :data:`~xacct_nb._errors.REFRESHED_MARK`: a session from
+    :func:`~xacct_nb.assume_role`, whose hint then names the clock and the
+    source credentials), or nothing (fixed keys).
+    """
+    err = cast(AwsError, translate_client_error(exc, table=table))  # ExpiredCredentialsError
+    tried = "" if err.hint == EXPIRED_AFTER_REFRESH_HINT else (
+        "These credentials cannot be refreshed here: they are fixed keys (or a session this "
+        "package did not create). ")
+    err.args = (f"{what} failed: {err.code}: {err.aws_message.rstrip('.')}. {tried}"
+                f"{_clocks(exc)} {err.hint}",)
+    return err
 
 
 def _gave_up(what: str, operation: str, table: str, cause: str, hint: str, attempts: int,

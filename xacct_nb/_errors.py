@@ -233,9 +233,29 @@ _ACCESS_HINT = (
     "offline."
 )
 _EXPIRED_HINT = (
-    "Use xn.assume_role(...), whose sessions refresh themselves, or renew the "
-    "source credentials (e.g. `aws sso login`)."
+    "Renew the source credentials (e.g. `aws sso login`) and check this machine's clock "
+    "(a server whose clock is ahead calls credentials expired early). Fixed keys do not "
+    "refresh themselves; sessions from xn.assume_role(...) do, and once more at once when "
+    "a server calls them expired."
 )
+#: The request was signed at a time too far from the server's clock.
+_REQUEST_EXPIRED_HINT = (
+    "The request was signed too long ago by the server's clock: check this machine's clock "
+    "(sync it: NTP, the system's automatic time setting)."
+)
+#: The hint of an expired-credentials refusal after a session from xn.assume_role was
+#: refreshed (a forced AssumeRole) and the request sent again (xacct_nb._sessions marks such
+#: answers with :data:`REFRESHED_MARK`).
+EXPIRED_AFTER_REFRESH_HINT = (
+    "The session's credentials were refreshed (a new sts:AssumeRole, whatever this machine's "
+    "clock said) and the request sent again: the server refused the new ones too. Check, in "
+    "this order: (1) this machine's clock: if it is behind the server's, sync it (NTP, the "
+    "system's automatic time setting), as new credentials look expired to a server ahead of "
+    "it too; (2) the source credentials: renew them (e.g. `aws sso login`) if they have expired."
+)
+#: Set (True) in an answer's ``ResponseMetadata`` when it refused the credentials of a
+#: session that was refreshed for it already: its error gets :data:`EXPIRED_AFTER_REFRESH_HINT`.
+REFRESHED_MARK = "XacctCredentialsRefreshed"
 ERROR_CODES: dict[str, tuple[type[AwsError], str]] = {
     "AccessDeniedException": (AccessDeniedError, _ACCESS_HINT),
     "AccessDenied": (AccessDeniedError, _ACCESS_HINT),
@@ -260,7 +280,7 @@ ERROR_CODES: dict[str, tuple[type[AwsError], str]] = {
     ),
     "RequestExpired": (
         ExpiredCredentialsError,
-        "The request was signed too long ago: check the machine's clock.",
+        _REQUEST_EXPIRED_HINT,
     ),
     "ResourceNotFoundException": (
         TableNotFoundError,
@@ -297,8 +317,9 @@ CLI_HINTS: dict[str, str] = {
         "offline."
     ),
     _EXPIRED_HINT: (
-        "Renew the source credentials (e.g. `aws sso login`) and run the command again: "
-        "with --role-arn (or XACCT_ROLE_ARN), xacct assumes the role afresh each time."
+        "Renew the source credentials (e.g. `aws sso login`), check this machine's clock (a "
+        "server whose clock is ahead calls credentials expired early), and run the command "
+        "again: with --role-arn (or XACCT_ROLE_ARN), xacct assumes the role afresh each time."
     ),
     ERROR_CODES["ProvisionedThroughputExceededException"][1]: (
         "The table's capacity is exhausted: retry later, or ask the owner for more capacity."
@@ -331,6 +352,9 @@ def translate_client_error(
     aws_message = str(err.get("Message", "")).strip()
     operation = getattr(error, "operation_name", "") or ""
     cls, hint = ERROR_CODES.get(code, (AwsError, "See AWS's message above."))
+    if cls is ExpiredCredentialsError and (getattr(error, "response", None) or {}).get(
+            "ResponseMetadata", {}).get(REFRESHED_MARK):
+        hint = EXPIRED_AFTER_REFRESH_HINT
     if what is None:
         what = operation or "request"
         if table:

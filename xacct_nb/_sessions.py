@@ -4,6 +4,10 @@
 botocore ``RefreshableCredentials``: botocore calls ``sts:AssumeRole`` again
 shortly before they expire, so the session works for as long as the source
 credentials do, in this package and in anything else that takes a session.
+When a server calls them expired before this machine's clock does (its clock
+is ahead: clock skew), the session forces one refresh
+(:meth:`_AutoRefreshingCredentials.force_refresh`) and sends the request
+again, once (:func:`refresh_when_refused`).
 
 The session's credentials are never printed: botocore's credential objects
 have no repr that shows them, and this module logs only role ARNs, session
@@ -31,8 +35,9 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.utils import parse_timestamp
 
 from ._clients import client
-from ._engine import current_kernel
+from ._engine import EXPIRED_CODES, current_kernel
 from ._errors import (
+    REFRESHED_MARK,
     AssumeRoleError,
     ConfigurationError,
     EndpointError,
@@ -154,7 +159,14 @@ class _AutoRefreshingCredentials(RefreshableCredentials):
     elapsed time, never to the number of requests.
     """
 
-    _expiry_time: datetime  # botocore's own state, which botocore-stubs leave out
+    # botocore's own state, which botocore-stubs leave out
+    _expiry_time: datetime
+    _access_key: str
+    _refresh_lock: threading.Lock
+    #: the access key a forced refresh (:meth:`force_refresh`) fetched last, and whether
+    #: a request signed with it has succeeded since
+    _forced_key: str | None = None
+    _forced_accepted: bool = False
 
     def __init__(self, metadata: dict[str, str], refresh_using: Callable[[], dict[str, str]],
                  method: str) -> None:
@@ -182,8 +194,98 @@ class _AutoRefreshingCredentials(RefreshableCredentials):
         self._advisory_refresh_timeout = min(15 * 60, lifetime / 4)
         self._mandatory_refresh_timeout = min(10 * 60, lifetime / 8)
 
+    def force_refresh(self, rejected_key: str | None) -> bool:
+        """Replace the credentials now, whatever this machine's clock says (the server said expired).
+
+        For a server whose clock is ahead of this machine's (clock skew), which
+        refuses credentials as expired (``ExpiredToken``, ``RequestExpired``)
+        before botocore's schedule would refresh them. ``rejected_key`` is the
+        access key of the refused request. Thread-safe, under botocore's own
+        refresh lock, and at most one ``sts:AssumeRole`` per set of refused
+        credentials: when a burst of requests is refused together, the first
+        caller refreshes and the others find the credentials already replaced.
+        Credentials that a forced refresh fetched are not replaced again until
+        a request signed with them has succeeded (:meth:`accepted`): the
+        server refusing them at once points to the clock or the source
+        credentials, which another AssumeRole would not fix.
+
+        Returns whether the credentials now differ from ``rejected_key``, i.e.
+        whether sending the request again can help. An AssumeRole that fails
+        raises its :class:`~xacct_nb.AssumeRoleError` (e.g. the source
+        credentials have expired too).
+        """
+        with self._refresh_lock:
+            if self._access_key != rejected_key:
+                return True  # replaced since that request was signed (another thread)
+            if rejected_key == self._forced_key and not self._forced_accepted:
+                return False  # fresh from a forced refresh, and refused already
+            logger.info("the server called the credentials expired (expiring %s by the local "
+                        "clock): refreshing them now", self._expiry_time)
+            # botocore's refresh under its lock, as its own mandatory refresh does (not in the stubs)
+            self._protected_refresh(is_mandatory=True)  # type: ignore[attr-defined]
+            self._forced_key, self._forced_accepted = self._access_key, False
+            return True
+
+    def accepted(self, key: str | None) -> None:
+        """Note that a request signed with ``key`` succeeded (see :meth:`force_refresh`)."""
+        if key is not None and key == self._forced_key:
+            self._forced_accepted = True
+
     def __repr__(self) -> str:
         return f"<xacct-nb refreshable credentials ({self.method}), expiring {self._expiry_time}>"
+
+
+#: Where a request's context notes the access key it was signed with, and its forced refresh.
+_SIGNED_WITH, _REFRESHED = "xacct_signed_with", "xacct_forced_refresh"
+
+
+def refresh_when_refused(core: botocore.session.Session,
+                         credentials: _AutoRefreshingCredentials) -> None:
+    """Make every client of ``core`` refresh ``credentials`` when a server calls them expired.
+
+    Registers botocore handlers on the session (its clients copy them):
+    ``before-sign`` notes which access key signs each request, ``after-call``
+    notes the requests that succeeded, and ``needs-retry`` answers a refusal
+    as expired (:data:`~xacct_nb._engine.EXPIRED_CODES`:
+    ``ExpiredToken``, ``ExpiredTokenException``, ``RequestExpired``) with
+    :meth:`_AutoRefreshingCredentials.force_refresh` and an immediate re-send
+    of the same request (botocore signs it again, with the new credentials),
+    once per call. A second refusal is the caller's error, marked
+    (:data:`~xacct_nb._errors.REFRESHED_MARK`) so that its
+    :class:`~xacct_nb.ExpiredCredentialsError` says a refresh was tried and
+    what to check instead. Every client of the session benefits: the
+    readers and writers, ``DescribeTable``, ``whoami``, and anything else
+    given the session.
+    """
+
+    def note_key(request: Any = None, request_signer: Any = None, **_: Any) -> None:
+        context = getattr(request, "context", None)
+        if isinstance(context, dict) and getattr(request_signer, "_credentials", None) is credentials:
+            context[_SIGNED_WITH] = credentials.get_frozen_credentials().access_key
+
+    def note_success(http_response: Any = None, context: Any = None, **_: Any) -> None:
+        if isinstance(context, dict) and getattr(http_response, "status_code", 500) < 300:
+            credentials.accepted(context.get(_SIGNED_WITH))
+
+    def refresh(response: Any = None, request_dict: Any = None, **_: Any) -> int | None:
+        if not response or not isinstance(request_dict, dict):
+            return None
+        parsed = response[1]
+        code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+        context = request_dict.get("context")
+        if code not in EXPIRED_CODES or not isinstance(context, dict) or _SIGNED_WITH not in context:
+            return None
+        if context.get(_REFRESHED) or not credentials.force_refresh(context[_SIGNED_WITH]):
+            # Refused again (or fresh credentials refused already): the caller's error says so.
+            if isinstance(parsed.get("ResponseMetadata"), dict):
+                parsed["ResponseMetadata"][REFRESHED_MARK] = True
+            return None
+        context[_REFRESHED] = True
+        return 0  # send again at once: botocore signs it anew
+
+    core.register("before-sign", note_key)
+    core.register("after-call", note_success)
+    core.register("needs-retry", refresh)  # type: ignore[arg-type]  # returns the delay
 
 
 def _can_prompt() -> bool:
@@ -515,6 +617,7 @@ def assume_role(
     core = _derived_botocore_session(source, region)
     # botocore's documented way for custom refreshers (a private attribute: not in the stubs)
     core._credentials = credentials  # type: ignore[attr-defined]
+    refresh_when_refused(core, credentials)
     session = boto3.Session(botocore_session=core)
     with _mfa_lock:
         _origins[session] = RoleOrigin(role_arn, source, external_id)

@@ -538,6 +538,10 @@ class _Sender:
             except BotoCoreError as exc:
                 reason = f"{type(exc).__name__}: {exc}"
                 raise _Stop(reason, exc, f"the request failed: {reason}") from exc
+            except XacctError as exc:  # the engine's own, e.g. credentials still expired
+                self.requests += 1
+                reason = f"{getattr(exc, 'code', '') or type(exc).__name__}"
+                raise _Stop(reason, exc, str(exc)) from exc
             self.requests += 1 + self.stats.resumed - resumed
             self.retries += self.stats.resumed - resumed
             self.retries += int(response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
