@@ -242,8 +242,15 @@ def test_report_views_and_leading_keys_explanation(sb):
     put = report.frame.set_index("action").loc["PutItem"]
     assert put.error_code == "AccessDeniedException"
     assert "is not authorized to perform: dynamodb:PutItem" in put.message
-    assert "dynamodb:LeadingKeys condition" in put.hint
+    assert put.status == "allowed with conditions"
+    assert put.condition == ("every one of the partitions (dynamodb:LeadingKeys) in "
+                             "['C-0001', 'C-0002']")
     assert "['C-0001', 'C-0002']" in put.hint and "'C-0050'" in put.hint
+    assert put.hint.endswith("(Or, for every action of statement 'WriteOwnPartitions': add "
+                             "'C-0050' to its dynamodb:LeadingKeys list.)")
+    assert put.fix["op"] == "add_statement"  # PutItem only, on C-0050 only, same condition
+    assert put.fix["statement"]["Condition"] == {
+        "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["C-0050"]}}
     assert "WriteOwnPartitions" in put.statement
     html = report._repr_html_()
     assert "#d4edda" in html and "#f8d7da" in html  # allowed green, denied red
@@ -261,6 +268,9 @@ def test_report_on_an_ungranted_table(sb):
     report = xn.verify_access(reader, sb.private_table, include_writes=False)
     assert report.allowed("DescribeTable") is False and report.allowed("Scan") is False
     assert report.allowed("GetItem") is None  # key names unknown: not probed
-    assert any("could not run" in note for note in report.notes)
+    assert report.status("GetItem") == "not tested"
+    assert report.frame.set_index("action").loc["GetItem"].hint == (
+        "not tested: DescribeTable is denied, so the key names are unknown; pass "
+        "key_schema=('partition_key', 'sort_key') or key= to test it")
     hint = report.frame.set_index("action").loc["Scan"].hint
     assert "does not allow dynamodb:Scan" in hint and '"Action": "dynamodb:Scan"' in hint

@@ -166,6 +166,9 @@ class KeySchema:
         )
 
 
+#: error codes of a denied DescribeTable (its messages then name ``key_schema=``)
+_DENIED_CODES = ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation")
+
 _cache: weakref.WeakKeyDictionary[Any, dict[str, KeySchema]] = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
@@ -180,7 +183,15 @@ def describe(session: Any, table: TableRef, *, refresh: bool = False) -> KeySche
         ddb: DynamoDBClient = client(session, "dynamodb")
         desc = ddb.describe_table(TableName=table.request_name)["Table"]
     except ClientError as exc:
-        raise translate_client_error(exc, table=str(table), what=f"DescribeTable of {str(table)!r}") from None
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        what = f"DescribeTable of {str(table)!r}"
+        if code in _DENIED_CODES:
+            what += (
+                " (needed only for the key names: a role without dynamodb:DescribeTable "
+                "passes them as key_schema=('partition_key', 'sort_key'), e.g. "
+                "key_schema=('customer_id', 'order_ts'))"
+            )
+        raise translate_client_error(exc, table=str(table), what=what) from None
     except NoCredentialsError:
         raise ConfigurationError(
             f"No AWS credentials to describe {str(table)!r}: configure account A's identity "
