@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 
 #: Flags for a headless chromium in a container or CI runner, with no network of its own.
 FLAGS = [
@@ -51,3 +52,10 @@ def missing_chromium() -> str | None:
     if chromium_path() is not None:
         return None
     return f"Debian's chromium is not installed (no `chromium` on PATH): {INSTALL_HINT}"
+
+
+def free_port() -> int:
+    """Return a TCP port free on 127.0.0.1 now, for a server a test starts (lab, app)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from browser_util import CHROMIUM, FLAGS
+from browser_util import CHROMIUM, FLAGS, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "build" / "app.png"
@@ -29,16 +28,10 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def app(tmp_path):
     """``xacct app`` on a free port, as a user starts it; its log in ``tmp_path``."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "XACCT_"))}
     env.update(XACCT_PROGRESS="never", JUPYTER_CONFIG_DIR=str(tmp_path / ".jupyter"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / ".runtime"))

@@ -6,7 +6,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_util import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTIFICATION = "@jupyterlab/apputils-extension:notification"
@@ -79,12 +79,6 @@ def test_lab_copies_are_made_followed_and_never_overwritten_once_edited(tmp_path
     assert (lab / "01_one.ipynb").read_text() == "one v2"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - 127.0.0.1 only
         return answer.read().decode()
@@ -104,7 +98,7 @@ def test_xacct_lab_turns_news_off_and_keeps_the_users_settings(monkeypatch, tmp_
     monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(tmp_path / "users-config-path"))
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
     (tmp_path / "work").mkdir()
-    port, token = _free_port(), secrets.token_hex(8)
+    port, token = free_port(), secrets.token_hex(8)
     seen: dict = {}
 
     def lab(cmd, env):

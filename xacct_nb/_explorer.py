@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import datetime as _dt
 import html
 import inspect
 import io
@@ -587,11 +588,9 @@ class Explorer(w.VBox):
         try:
             self.logic.execute(read, self._on_page)
             df = self.logic.finish(read)
-            if read.generation != self.logic._generation and read.cancelled is False \
-                    and df is None:
-                return  # replaced by a newer read or another table: that one renders
-            if self.logic.running is None:
-                self._set_idle()
+            if read.generation != self.logic._generation:
+                return  # cancelled, or replaced by a newer read or table: those render
+            self._set_idle()
             self._render_messages()
             if df is not None:
                 self._render_result()
@@ -812,8 +811,6 @@ def _naive(value: Any) -> Any:
     if value is None:
         return None
     if value.tzinfo is not None:
-        import datetime as _dt
-
         value = value.astimezone(_dt.UTC).replace(tzinfo=None)
     return value
 
