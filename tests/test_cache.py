@@ -26,6 +26,7 @@ import pytest
 from boto3.dynamodb.conditions import Attr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from versions import STR
 
 import xacct_nb as xn
 from xacct_nb import _cache
@@ -480,7 +481,7 @@ def assert_exact(df: pd.DataFrame, back: pd.DataFrame) -> None:
 
 def test_every_type_of_the_contract_round_trips(tmp_path: Path) -> None:
     df = pd.DataFrame({
-        "s": pd.array(["a", None, "é"], dtype="str"),
+        "s": pd.array(["a", None, "é"], dtype=STR),
         "i": np.array([1, -(2**63), 2**63 - 1], dtype="int64"),
         "I": pd.array([1, None, 3], dtype="Int64"),
         "f": [1.5, float("nan"), -0.0],

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import pytest
+from versions import STR_NAME, strings
 
 import xacct_nb as xn
 
@@ -132,7 +133,7 @@ def test_metadata_is_known_without_reading_anything():
     ddf = xd.read_scan(spec, "SomeTable", segments=5, key_schema=("pk", "sk"),
                        meta={"pk": "str", "sk": "str", "n": "Int64", "tags": object})
     assert ddf.npartitions == 5
-    assert ddf.dtypes.astype(str).tolist() == ["str", "str", "Int64", "object"]
+    assert ddf.dtypes.astype(str).tolist() == [STR_NAME, STR_NAME, "Int64", "object"]
 
 
 def test_sampled_metadata_equals_the_pandas_dtypes(reader, sandbox, full):
@@ -146,25 +147,25 @@ def test_sampled_metadata_equals_the_pandas_dtypes(reader, sandbox, full):
 
 def test_conform_adds_casts_and_refuses_with_the_fix():
     meta = pd.DataFrame({
-        "id": pd.Series([], dtype="str"), "n": pd.Series([], dtype="int64"),
+        "id": strings([]), "n": pd.Series([], dtype="int64"),
         "m": pd.Series([], dtype="Int64"), "f": pd.Series([], dtype="float64"),
         "b": pd.Series([], dtype="boolean"), "o": pd.Series([], dtype=object),
     })
     part = pd.DataFrame({
-        "id": pd.Series(["a", "b"], dtype="str"), "n": [1, 2], "m": [3, 4],
+        "id": strings(["a", "b"]), "n": [1, 2], "m": [3, 4],
         "f": pd.array([5, None], dtype="Int64"), "b": [True, False],
-        "o": pd.Series(["x", None], dtype="str"),
+        "o": strings(["x", None]),
     })
     out = xd.conform(part, meta)
     assert out.dtypes.to_dict() == meta.dtypes.to_dict()
     assert out["f"].tolist()[0] == 5.0 and np.isnan(out["f"].tolist()[1])
     assert out["o"].tolist() == ["x", None]
-    only_id = xd.conform(pd.DataFrame({"id": pd.Series(["c"], dtype="str"),
+    only_id = xd.conform(pd.DataFrame({"id": strings(["c"]),
                                        "n": [7]}), meta)
     assert only_id["m"].isna().all() and only_id["o"].tolist() == [None]
 
     with pytest.raises(xd.MetadataMismatchError, match=r"dtypes=\{'n': 'Int64'\}") as err:
-        xd.conform(pd.DataFrame({"id": pd.Series(["c"], dtype="str")}), meta, where="segment 3")
+        xd.conform(pd.DataFrame({"id": strings(["c"])}), meta, where="segment 3")
     assert err.value.column == "n" and err.value.partition == "segment 3"
     with pytest.raises(xd.MetadataMismatchError, match=r"dtypes=\{'n': 'float64'\}"):
         xd.conform(pd.DataFrame({"n": [1.5]}), meta)
@@ -188,7 +189,7 @@ def test_a_sample_that_misses_columns_fails_loudly_and_meta_fixes_it(reader, san
 def test_dtypes_override_the_sample(reader, sandbox):
     ddf = xd.read_scan(reader, sandbox.table, segments=2, columns=["customer_id", "order_ts",
                        "item_count", "no_such_attribute"], dtypes={"item_count": "float64"})
-    assert ddf.dtypes.astype(str).tolist() == ["str", "str", "float64", "object"]
+    assert ddf.dtypes.astype(str).tolist() == [STR_NAME, STR_NAME, "float64", "object"]
     df = ddf.compute(scheduler="threads")
     assert len(df) == sandbox.item_count and df["no_such_attribute"].isna().all()
 

@@ -17,11 +17,11 @@ import pytest
 from boto3.dynamodb.types import Binary, TypeDeserializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from versions import PANDAS, STR, STR_NAME
 
 from xacct_nb._decode import FrameBuilder, decode_items, decode_value, empty_frame
 from xacct_nb._errors import InvalidArgumentError
 
-STR = pd.StringDtype(na_value=np.nan)
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
 
@@ -83,9 +83,10 @@ def assert_frames_match(got: pd.DataFrame, want: pd.DataFrame) -> None:
 
 def test_string_column_is_default_str_dtype_with_nan_for_missing() -> None:
     df = decode_items([{"s": {"S": "a"}}, {}, {"s": {"NULL": True}}, {"s": {"S": ""}}])
-    assert df["s"].dtype == pd.Series(["a"]).dtype
+    if PANDAS >= (3, 0):
+        assert df["s"].dtype == pd.Series(["a"]).dtype  # pandas' default for text
     assert df["s"].dtype == STR
-    assert str(df["s"].dtype) == "str"
+    assert str(df["s"].dtype) == STR_NAME
     values = df["s"].tolist()
     assert values[0] == "a" and values[3] == ""
     assert math.isnan(values[1]) and math.isnan(values[2])

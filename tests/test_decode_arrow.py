@@ -20,10 +20,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import xacct_nb as xn
 from xacct_nb import _decode_arrow as da
 from xacct_nb._decode import FrameBuilder, gc_paused
 from xacct_nb._errors import InvalidArgumentError
@@ -42,6 +44,7 @@ from test_decode import (  # noqa: E402
     wire_pages,
 )
 from test_decode import same as _same  # noqa: E402
+from versions import STR_NAME  # noqa: E402
 
 # --------------------------------------------------------------------------- #
 # Helpers
@@ -352,8 +355,8 @@ def test_benchmark_like_items_and_dtypes() -> None:
     ]
     got = read_pages([page[:150], page[150:]], key_names=("customer_id", "order_ts"))
     assert got.dtypes.astype(str).to_dict() == {
-        "customer_id": "str", "order_ts": "str", "total": "float64", "item_count": "int64",
-        "express": "bool", "gift_message": "str", "ship_to": "object", "loyalty_points": "Int64",
+        "customer_id": STR_NAME, "order_ts": STR_NAME, "total": "float64", "item_count": "int64",
+        "express": "bool", "gift_message": STR_NAME, "ship_to": "object", "loyalty_points": "Int64",
         "tags": "object"}
     assert_frames_match(got, exact_frame([page[:150], page[150:]],
                                          key_names=("customer_id", "order_ts")))
@@ -607,3 +610,37 @@ def test_decoded_arrays_are_independent_of_pages() -> None:
     assert df["n"].dtype == np.int64 and df["f"].dtype == np.float64 and df["b"].dtype == bool
     df.loc[0, "n"] = 99  # writable, not a view of a read-only Arrow buffer
     assert df["n"][0] == 99
+
+
+# -- the fast lane on this pyarrow: on, or said once ---------------------------------------
+
+
+def test_the_fast_lane_works_with_the_installed_pyarrow():
+    """Every environment of make test-matrix (pyarrow's floor to the newest) runs the fast lane."""
+    da.fast_lane_works.cache_clear()
+    assert da.fast_lane_works(), f"the fast lane is off with pyarrow {pa.__version__}"
+    assert da.PageParser().enabled
+
+
+def test_a_fast_lane_broken_by_the_pyarrow_version_is_said_once_and_reads_stay_exact(monkeypatch):
+    # as pyarrow 15 to 17 broke it (no StructType.names): an AttributeError from the decoder
+    def broken(*args, **kwargs):
+        raise AttributeError("'pyarrow.lib.StructType' object has no attribute 'names'")
+
+    monkeypatch.setattr(da, "_decode_columns", broken)
+    da.fast_lane_works.cache_clear()
+    try:
+        with pytest.warns(xn.FastLaneWarning) as caught:
+            first, second = da.PageParser(), da.PageParser()
+        assert len(caught) == 1
+        message = str(caught[0].message)
+        assert f"pyarrow {pa.__version__}" in message and "StructType" in message
+        assert "decoded the exact way" in message
+        assert not first.enabled and not second.enabled
+        body, count = da._canary_page()
+        page = first.parse(da.RawItems(pa.py_buffer(body), count), seq=0)
+        assert isinstance(page, list) and len(page) == count  # the exact path's items
+    finally:
+        monkeypatch.undo()
+        da.fast_lane_works.cache_clear()
+    assert da.fast_lane_works()

@@ -9,6 +9,7 @@ values, dtypes), pages like it and costs like it.
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ import pandas as pd
 import pytest
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
+from versions import STR
 
 import xacct_nb as xn
 from xacct_nb import _partiql
@@ -256,7 +258,11 @@ def test_in_list_equals_concatenated_read_queries(reader, granted):
     customers = ["C-0001", "C-0002", "C-0003", "C-0042"]
     df = xn.read_partiql(reader, f'SELECT * FROM "{T}" WHERE customer_id IN [?, ?, ?, ?]',
                          customers)
-    expected = pd.concat([xn.read_query(reader, T, c) for c in customers], ignore_index=True)
+    with warnings.catch_warnings():
+        # pandas 2.x warns that a later version will type all-missing columns differently
+        warnings.simplefilter("ignore", FutureWarning)
+        expected = pd.concat([xn.read_query(reader, T, c) for c in customers],
+                             ignore_index=True)
     # pd.concat turns a column that is all-missing in one partition into object: the values
     # are compared with the concatenation, the dtypes with one read of the same items.
     _same(_values(df), _values(expected))
@@ -277,7 +283,7 @@ def test_nested_attribute_path_equals_read_query(reader, granted):
         filter=Attr("ship_to.country").ne("DE") & Attr("lines[0].qty").gte(1))
     # DynamoDB names a selected path by its last step: ship_to.city -> "city".
     ship_to = expected.pop("ship_to")
-    expected["city"] = ship_to.map(lambda m: m["city"])
+    expected["city"] = pd.array([m["city"] for m in ship_to], dtype=STR)
     expected["zone"] = pd.array([m["geo"]["zone"] for m in ship_to], dtype="int64")
     assert len(df) > 0 and (df.columns.tolist() == ["customer_id", "order_ts", "city", "zone"])
     _same(df, expected)

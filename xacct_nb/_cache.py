@@ -91,6 +91,7 @@ from typing import Any
 import pandas as pd
 
 from ._clients import client
+from ._decode import string_dtype
 from ._errors import InvalidArgumentError, XacctError
 from ._sessions import whoami
 
@@ -478,6 +479,9 @@ def decode_frame(table: Any, description: dict[str, Any]) -> pd.DataFrame:
         if spec["storage"] == "arrow":
             assert part is not None
             data[key] = part[key]
+            if spec["dtype"] == str(string_dtype()) and data[key].dtype != string_dtype():
+                # pandas 2.2 reads its "string[pyarrow_numpy]" back from Arrow with pd.NA
+                data[key] = data[key].astype(string_dtype())
         elif spec["storage"] == "json":
             texts = table.column(key).to_pylist()
             values = np.empty(len(texts), dtype=object)

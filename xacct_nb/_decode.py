@@ -70,7 +70,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -100,16 +100,27 @@ _TAGS: frozenset[str] = frozenset({"S", "N", "B", "BOOL", "NULL", "SS", "NS", "B
 #: absent attribute decode the same way.
 _MISSING: dict[str, Any] = {"NULL": True}
 
+#: pandas' (major, minor) version: what ``string_dtype()`` depends on.
+PANDAS_VERSION: tuple[int, int] = tuple(int(p) for p in pd.__version__.split(".")[:2])  # type: ignore[assignment]
+
 # Filled lazily: the default string dtype depends on pandas' options
 # (``mode.string_storage``), which a user may set after import.
 _STRING_DTYPE: pd.StringDtype | None = None
 
 
 def string_dtype() -> pd.StringDtype:
-    """Pandas' default string dtype (``pd.Series(["a"]).dtype`` in pandas 3)."""
+    """Return the dtype of string columns: pandas' ``str`` (missing values are NaN).
+
+    pandas 3 infers it for text (``pd.Series(["a"]).dtype``); pandas 2.3 names it
+    ``pd.StringDtype(na_value=np.nan)``; pandas 2.2 has the same dtype (Arrow storage, NaN
+    for missing) under its first name, ``pd.StringDtype("pyarrow_numpy")``.
+    """
     global _STRING_DTYPE
     if _STRING_DTYPE is None:
-        _STRING_DTYPE = pd.StringDtype(na_value=np.nan)
+        if PANDAS_VERSION >= (2, 3):
+            _STRING_DTYPE = pd.StringDtype(na_value=np.nan)
+        else:
+            _STRING_DTYPE = pd.StringDtype(cast(Any, "pyarrow_numpy"))  # 2.3 renamed it
     return _STRING_DTYPE
 
 

@@ -90,7 +90,7 @@ import numpy as np
 import pandas as pd
 
 from ._budget import Budget, check_max_rcu, resolve_max_rcu
-from ._decode import FrameBuilder
+from ._decode import FrameBuilder, string_dtype
 from ._decode_arrow import PageParser
 from ._engine import (
     ReadStats,
@@ -344,6 +344,9 @@ def _driver(session: Any) -> tuple[RoleSpec, Any]:
 
 
 def _dtype(value: Any, name: str) -> Any:
+    if value is str or (isinstance(value, str) and value == "str"):
+        # pandas 3's alias of the string dtype; pandas 2.x reads it as object
+        return string_dtype()
     try:
         return pd.Series([], dtype=value).dtype
     except (TypeError, ValueError) as exc:
@@ -428,8 +431,15 @@ def _all(series: pd.Series, kinds: tuple[type, ...]) -> bool:
     return all(v is None or (isinstance(v, kinds) and not isinstance(v, bool)) for v in series)
 
 
+def _kind(dtype: Any) -> str:
+    """Return the dtype's name; the type contract's string dtype is ``"str"`` on every pandas."""
+    if isinstance(dtype, pd.StringDtype) and dtype.na_value is not pd.NA:
+        return "str"
+    return str(dtype)
+
+
 def _cast(series: pd.Series, dtype: Any, name: str, where: str) -> pd.Series:
-    source, target = str(series.dtype), str(dtype)
+    source, target = _kind(series.dtype), _kind(dtype)
     if series.dtype == dtype:
         return series.reset_index(drop=True)
     n = len(series)
@@ -493,12 +503,12 @@ def conform(df: pd.DataFrame, meta: pd.DataFrame, *, drop_extra: bool = False,
 
     Examples
     --------
-    >>> meta = pd.DataFrame({"id": pd.Series([], dtype="str"),
+    >>> meta = pd.DataFrame({"id": pd.Series([], dtype=object),
     ...                      "n": pd.Series([], dtype="Int64")})
-    >>> part = pd.DataFrame({"id": pd.Series(["a", "b"], dtype="str"), "n": [1, 2]})
+    >>> part = pd.DataFrame({"id": ["a", "b"], "n": [1, 2]})
     >>> conform(part, meta).dtypes.astype(str).tolist()
-    ['str', 'Int64']
-    >>> conform(pd.DataFrame({"id": pd.Series(["c"], dtype="str")}), meta)["n"].tolist()
+    ['object', 'Int64']
+    >>> conform(pd.DataFrame({"id": ["c"]}), meta)["n"].tolist()
     [<NA>]
     """
     extra = [c for c in df.columns if c not in meta.columns]
