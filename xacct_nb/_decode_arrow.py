@@ -50,9 +50,10 @@ import functools
 import json
 import re
 import threading
+import warnings
 from collections.abc import Callable, Container
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -67,7 +68,7 @@ from ._decode import (
     string_dtype,
     to_bytes,
 )
-from ._errors import XacctError
+from ._errors import FastLaneWarning, XacctError
 
 __all__ = ["ArrowItems", "PageParser", "RawItems", "split_items"]
 
@@ -391,6 +392,63 @@ def _nodes(shapes: dict[str, _Shape]) -> int:
     return sum(shape.nodes() for shape in shapes.values())
 
 
+def _canary_page() -> tuple[bytes, int]:
+    """Return a page of every type tag, nested and missing values (the fast lane must decode it)."""
+    items = []
+    for i in range(400):
+        item: dict[str, Any] = {
+            "pk": {"S": f"P-{i % 7}"}, "sk": {"N": str(i)}, "f": {"N": f"{i}.25"},
+            "big": {"N": str(2**64 + i)}, "ok": {"BOOL": i % 2 == 0}, "b": {"B": "AAE="},
+            "ss": {"SS": ["a", f"s{i % 3}"]}, "ns": {"NS": ["1", "2.5"]}, "bs": {"BS": ["AQ=="]},
+            "l": {"L": [{"S": "x"}, {"N": "1"}, {"M": {"k": {"BOOL": False}}}]},
+            "m": {"M": {"a": {"N": str(i)}, "b": {"S": "y" * 40}}},
+        }
+        if i % 5 == 0:
+            item["maybe"] = {"NULL": True}
+        elif i % 5 == 1:
+            item["maybe"] = {"S": "text"}
+        items.append(item)
+    return json.dumps({"Items": items}).encode(), len(items)
+
+
+@functools.cache
+def fast_lane_works() -> bool:
+    """Whether this pyarrow runs the fast lane (checked once per process, on a page of every type).
+
+    If it does not, every read decodes the exact way: correct, only slower. That
+    is said once, with a :class:`FastLaneWarning` naming pyarrow's version, never
+    silently.
+    """
+    from ._decode import FrameBuilder
+
+    body, count = _canary_page()
+    try:
+        parser = PageParser(numbers="auto", flatten=False, _check=False)
+        page = parser.parse(RawItems(pa.py_buffer(body), count), seq=0)
+        if not isinstance(page, ArrowItems):
+            raise RuntimeError("pyarrow's JSON reader did not parse the page")
+        columns = _decode_columns(page.struct, "auto", False)
+        fast, exact = FrameBuilder(), FrameBuilder()
+        fast.add_items(cast(Any, page))  # what the read path hands it
+        exact.add_items(json.loads(body)["Items"])
+        got, want = fast.to_frame(), exact.to_frame()
+        if list(columns[0]) != list(want.columns) or not got.equals(want) or not (
+            got.dtypes == want.dtypes).all():
+            raise RuntimeError("its columns differ from the exact decoder's")
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the exact path stays correct
+        warnings.warn(FastLaneWarning(
+            f"xacct-nb's fast decoder does not work with pyarrow {pa.__version__} "
+            f"({type(exc).__name__}: {exc}); every page is decoded the exact way: "
+            f"correct, but slower. pyarrow {_PYARROW_FLOOR} to {_PYARROW_TESTED} is tested."
+        ), stacklevel=3)
+        return False
+    return True
+
+
+#: The pyarrow versions ``make test-matrix`` runs the fast lane on (pyproject.toml's range).
+_PYARROW_FLOOR, _PYARROW_TESTED = "16", "25"
+
+
 class PageParser:
     """Parses the pages of one read (thread-safe: the read's parsing threads share it).
 
@@ -416,7 +474,8 @@ class PageParser:
     """
 
     def __init__(
-        self, *, numbers: str = "auto", flatten: bool = False, predecode: bool = False
+        self, *, numbers: str = "auto", flatten: bool = False, predecode: bool = False,
+        _check: bool = True,
     ) -> None:
         self._numbers = numbers
         self._flatten = flatten
@@ -424,7 +483,7 @@ class PageParser:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._versions: list[_Version] = []  # oldest first
-        self._enabled = True
+        self._enabled = fast_lane_works() if _check else True
         self._learner: int | None = None  # seq of the first page being learned from
         self._parsed = 0
         self._failed = 0
@@ -724,7 +783,8 @@ class _Values:
 
     def __init__(self, arr: pa.StructArray, gate: np.ndarray | None) -> None:
         n = len(arr)
-        names = arr.type.names
+        # StructType.names is pyarrow 18+; field(i).name works from the declared floor
+        names = [arr.type.field(i).name for i in range(arr.type.num_fields)]
         children = [arr.field(i) for i in range(len(names))]
         self.arr = arr
         self.names = names

@@ -29,7 +29,8 @@ one clear message instead of botocore's internals::
         └── IncompleteWriteError  a write could not be completed; .report holds unwritten rows
 
     UserWarning
-    └── LargeScanWarning          a full Scan is about to read a large table
+    ├── LargeScanWarning          a full Scan is about to read a large table
+    └── FastLaneWarning           the fast decoder does not work with this pyarrow (said once)
 
 Modules may define private signals (``_Rejected``, ``_Stop``, ``_Uncertain``)
 that never leave them; they derive from :class:`XacctError` too, so that the
@@ -56,6 +57,7 @@ __all__ = [
     "EndpointError",
     "ExpiredCredentialsError",
     "ExportTimeoutError",
+    "FastLaneWarning",
     "IncompleteReadError",
     "IncompleteWriteError",
     "InvalidArgumentError",
@@ -128,6 +130,14 @@ class CostLimitError(XacctError):
 
 class LargeScanWarning(UserWarning):
     """A full Scan is about to read a large table (item count and size in the message)."""
+
+
+class FastLaneWarning(UserWarning):
+    """The fast decoder does not work with the installed pyarrow: reads decode the exact way.
+
+    Given once per process, naming pyarrow's version. The results are the same,
+    only slower.
+    """
 
 
 class AwsError(XacctError):
