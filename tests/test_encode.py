@@ -114,7 +114,7 @@ def test_each_type(value: Any, wire: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     "value",
     [None, float("nan"), np.float64("nan"), np.float32("nan"), pd.NA, pd.NaT,
-     np.datetime64("NaT"), np.timedelta64("NaT"), Decimal("NaN"), set(), frozenset()],
+     np.datetime64("NaT", "ns"), np.timedelta64("NaT", "ns"), Decimal("NaN"), set(), frozenset()],
 )
 def test_missing_values(value: Any) -> None:
     """One rule: left out of an item, NULL in a container, refused in keys and conditions."""

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -59,6 +60,9 @@ EXAMPLES = settings(
 )
 
 
+BOTOCORE = tuple(int(p) for p in botocore.__version__.split(".")[:2])
+
+
 # -- fixtures ------------------------------------------------------------------------------
 
 
@@ -72,7 +76,10 @@ def quick_botocore(monkeypatch) -> None:
     """botocore's backoff after throttling in milliseconds, not seconds (same attempts)."""
     from botocore.retries.standard import ExponentialBackoff
 
-    monkeypatch.setitem(ExponentialBackoff._DEFAULT_BACKOFF_CONFIG, "throttling_base_scale", 0.01)
+    # a hundredth of each delay botocore works out (its backoff's settings differ by version)
+    original = ExponentialBackoff.delay_amount
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount",
+                        lambda self, context: original(self, context) / 100)
 
 
 @pytest.fixture
@@ -296,10 +303,14 @@ def test_a_permanently_spoiled_scan_says_where_to_resume(faulty, reader, sandbox
     err = info.value
     assert err.last_evaluated_key is not None
     text = str(err)
-    assert text.startswith("Reading 'MyCrossAccountTable' stopped after 1 pages: the Scan answer")
-    assert "failed its CRC32 check" in text
+    assert text.startswith("Reading 'MyCrossAccountTable' stopped after 1 pages: ")
     assert "resumed 3 times before giving up; nothing partial is returned" in text
-    assert "cut short or corrupted on the way" in text
+    if BOTOCORE < (1, 44):
+        # older botocore gives up on the short body itself, before the CRC32 check sees it
+        assert "Connection was closed before we received a valid response" in text, text
+    else:
+        assert "the Scan answer" in text and "failed its CRC32 check" in text
+        assert "cut short or corrupted on the way" in text
 
 
 # -- export, Dask --------------------------------------------------------------------------

@@ -226,8 +226,8 @@ def test_to_attribute_value(value, wire):
 
 @pytest.mark.parametrize(
     "value",
-    [None, float("nan"), np.float64("nan"), np.float32("nan"), pd.NA, pd.NaT, np.datetime64("NaT"),
-     np.timedelta64("NaT"), Decimal("NaN"), set(), frozenset()],
+    [None, float("nan"), np.float64("nan"), np.float32("nan"), pd.NA, pd.NaT, np.datetime64("NaT", "ns"),
+     np.timedelta64("NaT", "ns"), Decimal("NaN"), set(), frozenset()],
 )
 def test_missing_values_are_left_out(value):
     assert to_attribute_value(value) is None

@@ -58,6 +58,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, cast
 
+import botocore
 import pandas as pd
 from botocore.exceptions import (
     BotoCoreError,
@@ -484,14 +485,41 @@ def _throttle_sends(call: Callable[..., Any]) -> int:
     return max(1, int(retries.get("total_max_attempts") or retries.get("max_attempts") or 1))
 
 
+#: botocore 1.44 reads a ``needs-retry`` handler's ``False`` as "do not retry"; older
+#: botocore takes any answer but ``None`` for a delay, so there its own handler is wrapped.
+_FALSE_STOPS_RETRY = tuple(int(p) for p in botocore.__version__.split(".")[:2]) >= (1, 44)
+_RETRY_HANDLER_ID = "retry-config-dynamodb"  # botocore's unique id of it, in every version
+
+
 def throttling_to_engine(ddb: Any) -> Any:
     """Make botocore leave throttling of ``ddb``'s requests to :func:`request`; return ``ddb``.
 
     Connection errors and 5xx are still retried by botocore.
     """
-    ddb.meta.events.register_first("needs-retry.dynamodb", _no_throttle_retry)
+    if _FALSE_STOPS_RETRY:
+        ddb.meta.events.register_first("needs-retry.dynamodb", _no_throttle_retry)
+    else:
+        _wrap_retry_handler(ddb)
     _LEFT_TO_US.add(ddb)
     return ddb
+
+
+def _wrap_retry_handler(ddb: Any) -> None:
+    """Before botocore 1.44: botocore's retry handler, asked only about what is not throttling."""
+    events = ddb.meta.events
+    emitter = getattr(events, "_emitter", events)
+    entry = getattr(emitter, "_unique_id_handlers", {}).get(_RETRY_HANDLER_ID)
+    if entry is None:  # pragma: no cover - every botocore from the floor registers it so
+        return
+    retry = entry["handler"]
+
+    def needs_retry(response: Any = None, **kwargs: Any) -> Any:
+        if _no_throttle_retry(response=response) is False:
+            return None  # throttled: to the engine at once
+        return retry(response=response, **kwargs)
+
+    events.unregister("needs-retry.dynamodb", unique_id=_RETRY_HANDLER_ID)
+    events.register("needs-retry.dynamodb", needs_retry, unique_id=_RETRY_HANDLER_ID)
 
 
 def dynamodb_client(session: Any, *, throttle_retries: bool = True, **config: Any) -> Any:
