@@ -3,9 +3,12 @@
 #   make test   install into .venv, run the whole suite (unit, sandbox, notebooks)
 #   make lab    JupyterLab on copies of notebooks/ (in build/lab/) with a sandbox running
 #   make lint   ruff and the type checker (mypy); `make test` runs it first
+#   make test-matrix  the suite on the lowest declared, the pinned and the newest versions
+#               (Python 3.11, 3.12, 3.13; tools/matrix.py); CI runs it
 #   make lock   remake requirements/constraints.txt from a fresh resolution
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# .venv is Python 3.12 (the pinned environment of the matrix); any python3 if there is none.
+PYTHON ?= $(shell python3 tools/matrix.py --find-python 3.12 2>/dev/null || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -13,11 +16,15 @@ DEMO_DIR := build/demo
 LAB_DIR  := build/lab
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: install browser test demo lab lab-notebooks lint lock notebooks bench clean
+.PHONY: install browser test test-matrix demo lab lab-notebooks lint lock notebooks bench clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml requirements/constraints.txt
+	@# a .venv of another Python than $(PYTHON)'s is made anew
+	@if [ -x $(BIN)/python ] && [ "$$($(BIN)/python -c 'import sys; print(sys.version_info[:2])')" != \
+		"$$($(PYTHON) -c 'import sys; print(sys.version_info[:2])')" ]; then \
+		echo "make: .venv is another Python than $(PYTHON): making it anew"; rm -rf $(VENV); fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[notebooks,dev,dask]"
@@ -48,29 +55,22 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# Pin everything anew: a fresh venv, the newest releases that fit pyproject.toml (no
-# constraints), frozen with a header that says how. LOCK_OUT=... writes elsewhere (to compare).
-LOCK_OUT    ?= requirements/constraints.txt
-LOCK_VENV   := build/lock-venv
-LOCK_EXTRAS := notebooks,dev,dask,bench
+# The suite in two fresh uv environments, side by side: the lowest declared versions on
+# Python 3.11 and the newest on 3.13; then make test in .venv (3.12, the constraints), alone.
+# Each prints its versions; the newest are compared with the constraints (what `make lock`
+# would change); a table of results and times ends it. tools/matrix.py says more.
+test-matrix: install
+	$(BIN)/python tools/matrix.py
 
-lock:
-	rm -rf $(LOCK_VENV)
-	$(PYTHON) -m venv $(LOCK_VENV)
-	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(LOCK_VENV)/bin/python -m pip install --quiet ".[$(LOCK_EXTRAS)]"
-	rm -rf build/lib build/bdist.*  # setuptools' leftovers from building the project
-	mkdir -p $(dir $(LOCK_OUT))
-	{ \
-	  echo "# Every package \`make install\` may install, pinned: pip install -c requirements/constraints.txt"; \
-	  echo "# Remade by \`make lock\` (Python $$($(LOCK_VENV)/bin/python -c 'import platform; print(platform.python_version())')): a fresh venv under build/, then"; \
-	  echo "#   pip install \".[$(LOCK_EXTRAS)]\"   (no constraints: the newest that fit)"; \
-	  echo "#   pip freeze --exclude-editable --exclude xacct-nb"; \
-	  echo "# Edit pyproject.toml, not this file, then run \`make lock\` (and \`make test\`)."; \
-	  $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable --exclude xacct-nb; \
-	} > $(LOCK_OUT).tmp
-	mv $(LOCK_OUT).tmp $(LOCK_OUT)
-	rm -rf $(LOCK_VENV)
+# Pin everything anew: the newest releases that fit pyproject.toml (every extra), resolved by
+# uv for Python 3.12 (the pinned environment), annotated with what needs each. LOCK_OUT=...
+# writes elsewhere (to compare); `make test-matrix` shows what a new lock would change.
+LOCK_OUT    ?= requirements/constraints.txt
+
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --quiet --upgrade --python-version 3.12 \
+		--extra notebooks --extra dev --extra dask --extra bench \
+		--custom-compile-command "make lock" --output-file $(LOCK_OUT)
 	@echo "Wrote $(LOCK_OUT)"
 
 # The demo runs on the embedded sandbox: AWS_* settings of the shell (an exported

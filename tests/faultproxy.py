@@ -26,9 +26,11 @@ Faults in the answer (the request is forwarded, so it did happen):
 * ``reset``: send the headers and the first ``fraction`` of the body, then
   reset the connection (RST: ``SO_LINGER`` 0)
 
->>> with FaultProxy(sandbox.endpoint_url) as proxy:           # doctest: +SKIP
-...     proxy.add("Scan", "throttle", times=3)
-...     client = boto3.client("dynamodb", endpoint_url=proxy.endpoint_url, ...)
+Used as (tests/test_faults.py has the runnable cases)::
+
+    with FaultProxy(sandbox.endpoint_url) as proxy:
+        proxy.add("Scan", "throttle", times=3)
+        client = boto3.client("dynamodb", endpoint_url=proxy.endpoint_url, ...)
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ def test_elsewhere():
 def _run(tmp_path: Path, *, chromium: bool, required: bool, body: str = "pass",
          with_browser_test: bool = True) -> subprocess.CompletedProcess[str]:
     """Run the small suite; return pytest's process (its output in ``stdout``)."""
-    for name in ("conftest.py", "browser_util.py"):
+    for name in ("conftest.py", "browser_util.py", "skip_gate.py"):
         shutil.copy(HERE / name, tmp_path / name)
     suite = SUITE.format(body=body)
     if not with_browser_test:

@@ -57,11 +57,9 @@ def test_python_version_agrees():
 
 
 def test_constraints_pin_every_declared_dependency():
-    pins = {
-        _norm(line)[0]: line
-        for line in (ROOT / "requirements/constraints.txt").read_text().splitlines()
-        if line and not line.startswith("#")
-    }
+    lines = (ROOT / "requirements/constraints.txt").read_text().splitlines()
+    # `make lock` (uv pip compile) writes `name==version` lines, each followed by "# via" notes
+    pins = {_norm(line)[0]: line for line in (raw.split("#", 1)[0].strip() for raw in lines) if line}
     for name, _spec in _pyproject_requirements():
         assert name.split("[")[0] in pins, f"{name} is not pinned in requirements/constraints.txt"
 
@@ -78,9 +76,14 @@ def test_all_names_exist_and_are_documented():
 def test_ci_runs_make_test_and_fails_on_failure():
     script = (ROOT / ".ci/run").read_text()
     assert "set -euo pipefail" in script
-    assert re.search(r"^make test$", script, re.M)
+    assert re.search(r"^make test-matrix$", script, re.M)
+    assert re.search(r"^export XACCT_REQUIRE_DEPS=1$", script, re.M)
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^test: install\b", makefile, re.M)
+    assert re.search(r"^test-matrix: install\n\t\$\(BIN\)/python tools/matrix.py$", makefile, re.M)
+    # the matrix runs `make test` itself (the pinned environment), and fails on its failure
+    matrix = (ROOT / "tools/matrix.py").read_text()
+    assert '["make", "test"]' in matrix and "return 0 if all(env.ok for env in envs) else 1" in matrix
     assert re.search(r"^demo: install$", makefile, re.M)
 
 
@@ -89,7 +92,10 @@ def test_ruff_is_clean_on_code_tests_and_notebooks():
     import subprocess
     import sys
 
-    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    # this environment's ruff (make test-matrix runs three), else one on PATH
+    ruff = str(Path(sys.executable).with_name("ruff"))
+    if not Path(ruff).exists():
+        ruff = shutil.which("ruff") or ruff
     result = subprocess.run([ruff, "check", str(ROOT)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
 
