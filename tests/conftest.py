@@ -21,12 +21,12 @@ import xacct_nb as xn
 if str(Path(__file__).parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).parent))
 
+import skip_gate  # noqa: E402
 from browser_util import REQUIRE_VAR, browser_required, missing_chromium  # noqa: E402
-from skip_gate import DEPS_VAR, deps_required, failure, missing_dependency, skip_reason  # noqa: E402
 
 #: Read once, before any test: the autouse fixture below clears XACCT_* variables per test.
 _BROWSER_REQUIRED = browser_required()
-_DEPS_REQUIRED = deps_required()
+_DEPS_REQUIRED = skip_gate.deps_required()
 _browser_tests_run = 0
 _NO_BROWSER_TEST = pytest.StashKey[bool]()
 
@@ -59,10 +59,10 @@ def pytest_make_collect_report(collector: pytest.Collector):
     outcome = yield
     report = outcome.get_result()
     if report.skipped and _DEPS_REQUIRED:
-        why = skip_reason(report.longrepr)
-        if missing_dependency(why):
+        why = skip_gate.skip_reason(report.longrepr)
+        if skip_gate.missing_dependency(why):
             report.outcome = "failed"
-            report.longrepr = failure(collector.nodeid, why)
+            report.longrepr = skip_gate.failure(collector.nodeid, why)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -75,10 +75,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     outcome = yield
     report = outcome.get_result()
     if report.skipped and _DEPS_REQUIRED and not hasattr(report, "wasxfail"):
-        why = skip_reason(report.longrepr)
-        if missing_dependency(why):
+        why = skip_gate.skip_reason(report.longrepr)
+        if skip_gate.missing_dependency(why):
             report.outcome = "failed"
-            report.longrepr = failure(item.nodeid, why)
+            report.longrepr = skip_gate.failure(item.nodeid, why)
             return
     if not _is_browser_test(item):
         return
@@ -123,7 +123,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Remove every AWS_* / XACCT_* setting and point boto3 at empty config files."""
     for name in list(os.environ):
-        if name.startswith(("AWS_", "XACCT_")) and name not in (REQUIRE_VAR, DEPS_VAR):
+        if name.startswith(("AWS_", "XACCT_")) and name not in (REQUIRE_VAR, skip_gate.DEPS_VAR):
             monkeypatch.delenv(name, raising=False)
     empty = tmp_path_factory.mktemp("aws")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(empty / "config"))

@@ -9,14 +9,18 @@ without any signature at all.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as datetime_module
 import json
 import socket
-from collections.abc import Iterable, Mapping
+import types
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from http.client import HTTPConnection
 from unittest import mock
 from urllib.parse import urlsplit
 
+import botocore.auth
 from botocore.auth import S3SigV4Auth, SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -71,10 +75,30 @@ def signed(
     request = AWSRequest(method=method, url=url, data=_as_bytes(body), headers=dict(headers or {}))
     cls = auth_class or (S3SigV4Auth if service_scope == "s3" else SigV4Auth)
     signer = cls(creds.botocore(), service_scope, region_scope)
-    moment = when or datetime.now(UTC)
-    with mock.patch("botocore.auth.get_current_datetime", return_value=moment):
+    with signing_at(when or datetime.now(UTC)):
         signer.add_auth(request)
     return dict(request.headers.items())
+
+
+@contextlib.contextmanager
+def signing_at(moment: datetime) -> Iterator[None]:
+    """Make botocore's signer date what it signs ``moment`` (any botocore from the floor)."""
+    if hasattr(botocore.auth, "get_current_datetime"):
+        with mock.patch("botocore.auth.get_current_datetime", return_value=moment):
+            yield
+        return
+    # older botocore reads datetime.datetime.utcnow() in botocore.auth
+    naive = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+    class Moment(datetime):
+        @classmethod
+        def utcnow(cls) -> datetime:  # type: ignore[override]
+            return naive
+
+    shim = types.SimpleNamespace(**vars(datetime_module))
+    shim.datetime = Moment
+    with mock.patch.object(botocore.auth, "datetime", shim):
+        yield
 
 
 def presigned_url(

@@ -39,8 +39,9 @@ def client() -> Iterator[distributed.Client]:
             if name.startswith(("AWS_", "XACCT_")):
                 mp.delenv(name)
         mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
+        # the dashboard on any free port: another run (make test-matrix runs two) may hold 8787
         cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
         )
     with cluster, distributed.Client(cluster) as c:
         yield c

@@ -11,13 +11,13 @@ from __future__ import annotations
 import io
 import json
 from datetime import UTC, datetime, timedelta
-from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
 from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from rawaws import signing_at
 
 from xacct_nb.sandbox import _sigv4, _wire
 
@@ -34,7 +34,7 @@ def environ(method, url, body=b"", headers=None, *, service="dynamodb", region="
         signer = (S3SigV4Auth if service == "s3" else SigV4Auth)(Credentials(*creds), service,
                                                                   region)
         if when is not None:
-            with mock.patch("botocore.auth.get_current_datetime", return_value=when):
+            with signing_at(when):
                 signer.add_auth(request)
         else:
             signer.add_auth(request)

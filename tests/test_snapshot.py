@@ -141,7 +141,7 @@ def test_snapshot_on_a_local_cluster(snap, granted, full):
     ddf = xd.read_snapshot(granted.analyst_session(), snap)
     # The workers start with this test's environment: no AWS_* but empty config files.
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     with cluster, distributed.Client(cluster) as client:
         pd.testing.assert_frame_equal(_sorted(client.compute(ddf).result()), _sorted(full))
 

@@ -582,6 +582,22 @@ def test_view_chart(view):
     assert view.chart.layout.display == "none"
 
 
+def test_a_chart_that_fails_says_why(view, monkeypatch):
+    from xacct_nb import _explorer
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no <font> here")
+
+    monkeypatch.setattr(_explorer, "_png", broken)
+    view.partition.value = CUSTOMER
+    view.query_button.click()
+    view.chart_column.value = "total"
+    assert view.chart.layout.display == "none"
+    assert view.chart_message.value == (
+        "<small>No chart of total: matplotlib failed (RuntimeError: no &lt;font&gt; here)."
+        "</small>")
+
+
 def test_view_scan_confirmation(view):
     view.scan_button.click()
     assert view.confirm_row.layout.display is None

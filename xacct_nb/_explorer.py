@@ -801,6 +801,12 @@ class Explorer(w.VBox):
             self.chart_message.value = "<small>charts need matplotlib: pip install " \
                                        "matplotlib</small>"
             return
+        except Exception as exc:  # noqa: BLE001 - a chart that fails must say so, not vanish
+            self.chart.layout.display = "none"
+            self.chart_message.value = html.escape(
+                f"No chart of {column}: matplotlib failed ({type(exc).__name__}: {exc})."
+            ).join(("<small>", "</small>"))
+            return
         self.chart.value = png
         self.chart.layout.display = None
         self.chart_message.value = ""
