@@ -262,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
         text = log.read_text(errors="replace")
         print(f"\n---- {env.name}: {log.relative_to(ROOT)} ----", flush=True)
         print(text if not env.ok else "\n".join(text.splitlines()[-25:]), flush=True)
-        last = [line for line in text.splitlines() if re.match(r"^=+ .* in [\d.]+s", line)]
+        # pytest's last line: "2767 passed, 3 deselected in 1176.09s (0:19:36)" (-q: no rules)
+        last = [line for line in text.splitlines()
+                if re.search(r"\b\d+ (passed|failed|errors?)\b.* in [\d.]+s", line)]
         env.summary = last[-1].strip("= ") if last else f"pytest exit {code}"
         if env.ok and re.search(r"\bskipped\b", env.summary):
             env.ok = False
