@@ -644,3 +644,10 @@ def test_a_fast_lane_broken_by_the_pyarrow_version_is_said_once_and_reads_stay_e
         monkeypatch.undo()
         da.fast_lane_works.cache_clear()
     assert da.fast_lane_works()
+
+
+def test_the_warnings_floor_is_pyprojects():
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert f"pyarrow>={da.PYARROW_FLOOR}" in project["project"]["dependencies"]

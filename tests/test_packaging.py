@@ -120,3 +120,10 @@ def test_license_file_matches_pyproject():
     text = (ROOT / "LICENSE").read_text()
     assert "Apache License" in text and "Version 2.0, January 2004" in text
     assert "[yyyy]" not in text and "Copyright 2026 xacct-nb developers" in text
+
+
+def test_dev_holds_what_the_suite_needs_beyond_the_package():
+    """`pip install -e .[dev]` runs the suite: the chart tests need matplotlib, the matrix uv."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    dev = {_norm(r)[0] for r in project["optional-dependencies"]["dev"]}
+    assert {"matplotlib", "uv", "parliament", "setuptools", "pytest", "nbval"} <= dev
